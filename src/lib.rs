@@ -1,0 +1,1 @@
+//! peerscope: who can reach what across AWS VPC peerings.

@@ -1,0 +1,2 @@
+//! The `peerscope` binary: argument parsing and wiring only.
+fn main() {}
