@@ -1,1 +1,19 @@
-//! peerscope: who can reach what across AWS VPC peerings.
+//! peerscope: who can reach what across AWS VPC peerings, and is that more than you meant?
+//!
+//! # Organization
+//! The crate is a pipeline that reads top to bottom:
+//! - [`snapshot`]: a folder of raw EC2 describe-* JSON → the validated [`model`], with
+//!   [`diagnostics`] for everything that could not be used;
+//! - [`sets`]: address × protocol × port set algebra;
+//! - [`engine`]: reachability per the contract in `docs/semantics.md`;
+//! - [`report`]: what the CLI prints (tables, JSON).
+//!
+//! Core modules do no I/O except [`snapshot`], which reads files.
+
+pub mod cli;
+pub mod diagnostics;
+pub mod ids;
+pub mod model;
+pub mod report;
+pub mod sets;
+pub mod snapshot;

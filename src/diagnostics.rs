@@ -1,0 +1,217 @@
+//! Diagnostics: what was wrong with the input, where, and how bad.
+//!
+//! Loading never stops at the first problem. Every problem becomes a [`Diagnostic`] naming the
+//! file, the object id (or its position in the file) and what is wrong; the run goes on with
+//! everything that is valid. `--strict` turns any error into a failure at the CLI edge.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+/// How bad a diagnostic is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Something was ignored that may matter to a user but is not wrong.
+    Info,
+    /// The answer may be incomplete (missing data, unknown keys, unmodelled objects).
+    Warning,
+    /// Input that is wrong: an object could not be used, or a reference dangles.
+    Error,
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        })
+    }
+}
+
+/// A stable, kebab-case name for each kind of diagnostic (snapshot-tested, so renames show in
+/// review).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Code {
+    /// The file is not valid JSON.
+    MalformedJson,
+    /// The file is JSON but not an object of describe-* responses.
+    NotAResponse,
+    /// A top-level key peerscope does not know.
+    UnknownKey,
+    /// A known AWS resource kind that reachability does not model (internet gateways, …).
+    NotModelled,
+    /// An object lacks a field it needs.
+    MissingField,
+    /// A field has a value that is not valid (a CIDR, a protocol, a port, a type mismatch).
+    InvalidValue,
+    /// An object names another object that is not in the snapshot.
+    DanglingReference,
+    /// The same id appears twice with different content; the first is kept.
+    ConflictingDuplicate,
+    /// A subnet's traffic is not filtered by any NACL because no NACL data covers it.
+    NaclDataMissing,
+    /// A subnet is not associated with any route table and its VPC has no main table.
+    NoRouteTable,
+    /// The account or region of an object could not be determined.
+    UnknownLocation,
+    /// The snapshot's manifest says some account-region could not be collected.
+    PartialSnapshot,
+    /// A file could not be read.
+    Io,
+}
+
+impl Code {
+    /// The kebab-case name, as in JSON output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::MalformedJson => "malformed-json",
+            Code::NotAResponse => "not-a-response",
+            Code::UnknownKey => "unknown-key",
+            Code::NotModelled => "not-modelled",
+            Code::MissingField => "missing-field",
+            Code::InvalidValue => "invalid-value",
+            Code::DanglingReference => "dangling-reference",
+            Code::ConflictingDuplicate => "conflicting-duplicate",
+            Code::NaclDataMissing => "nacl-data-missing",
+            Code::NoRouteTable => "no-route-table",
+            Code::UnknownLocation => "unknown-location",
+            Code::PartialSnapshot => "partial-snapshot",
+            Code::Io => "io",
+        }
+    }
+
+    /// Every code, for documentation and the snapshot test of the list.
+    pub const ALL: [Code; 13] = [
+        Code::MalformedJson,
+        Code::NotAResponse,
+        Code::UnknownKey,
+        Code::NotModelled,
+        Code::MissingField,
+        Code::InvalidValue,
+        Code::DanglingReference,
+        Code::ConflictingDuplicate,
+        Code::NaclDataMissing,
+        Code::NoRouteTable,
+        Code::UnknownLocation,
+        Code::PartialSnapshot,
+        Code::Io,
+    ];
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One problem with the input.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    pub code: Code,
+    /// The file, relative to the snapshot root where possible.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<PathBuf>,
+    /// 1-based line and column, for JSON syntax and type errors.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<usize>,
+    /// The object's id, or its position (`Subnets[3]`) when it has no usable id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub object: Option<String>,
+    pub message: String,
+}
+
+impl Diagnostic {
+    pub fn new(severity: Severity, code: Code, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity,
+            code,
+            file: None,
+            line: None,
+            column: None,
+            object: None,
+            message: message.into(),
+        }
+    }
+
+    pub fn error(code: Code, message: impl Into<String>) -> Self {
+        Self::new(Severity::Error, code, message)
+    }
+
+    pub fn warning(code: Code, message: impl Into<String>) -> Self {
+        Self::new(Severity::Warning, code, message)
+    }
+
+    pub fn info(code: Code, message: impl Into<String>) -> Self {
+        Self::new(Severity::Info, code, message)
+    }
+
+    pub fn in_file(mut self, file: impl Into<PathBuf>) -> Self {
+        self.file = Some(file.into());
+        self
+    }
+
+    pub fn at(mut self, line: usize, column: usize) -> Self {
+        self.line = Some(line);
+        self.column = Some(column);
+        self
+    }
+
+    pub fn object(mut self, object: impl Into<String>) -> Self {
+        self.object = Some(object.into());
+        self
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}[{}]", self.severity, self.code)?;
+        if let Some(file) = &self.file {
+            write!(f, " {}", file.display())?;
+            if let (Some(l), Some(c)) = (self.line, self.column) {
+                write!(f, ":{l}:{c}")?;
+            }
+        }
+        if let Some(object) = &self.object {
+            write!(f, " {object}")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// Counts per severity.
+pub fn count(diags: &[Diagnostic], severity: Severity) -> usize {
+    diags.iter().filter(|d| d.severity == severity).count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn code_names_are_stable() {
+        let names: Vec<&str> = Code::ALL.iter().map(|c| c.as_str()).collect();
+        for (c, n) in Code::ALL.iter().zip(&names) {
+            assert_eq!(serde_json::to_value(c).unwrap(), serde_json::json!(n));
+        }
+        insta::assert_snapshot!(names.join("\n"));
+    }
+
+    #[test]
+    fn display_names_file_position_and_object() {
+        let d = Diagnostic::error(Code::InvalidValue, "bad CIDR \"10.0.0/8\"")
+            .in_file("111111111111/us-east-1/describe-vpcs.json")
+            .at(3, 7)
+            .object("vpc-1");
+        assert_eq!(
+            d.to_string(),
+            "error[invalid-value] 111111111111/us-east-1/describe-vpcs.json:3:7 vpc-1: bad CIDR \"10.0.0/8\""
+        );
+    }
+}

@@ -1,0 +1,191 @@
+//! Indexes over a [`Model`]: the lookups the engine makes on every flow, computed once.
+//!
+//! - subnet → route table (explicit association, else the VPC's main table);
+//! - subnet → network ACL (the ACL listing it, else the VPC's default ACL, else unfiltered);
+//! - VPC → subnets, with an address lookup (subnets of a VPC never overlap);
+//! - subnet → ENIs and (subnet, address) → ENIs; security group → member ENIs;
+//! - VPC → peering connections.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
+
+use super::*;
+
+/// Which NACL filters a subnet's traffic.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(tag = "kind", content = "id", rename_all = "kebab-case")]
+pub enum NaclBinding {
+    /// The ACL that lists the subnet, or its VPC's default ACL.
+    Acl(NetworkAclId),
+    /// The snapshot has no NACL for the subnet at all: NACLs do not filter its traffic.
+    Unfiltered,
+}
+
+/// The derived lookups. Built by [`Model::new`] and [`Model::reindex`].
+#[derive(Clone, Debug, Default)]
+pub struct Index {
+    vpc_subnets: BTreeMap<VpcId, Vec<SubnetId>>,
+    /// Per VPC: subnet CIDR ranges sorted by start, for address lookup.
+    vpc_ranges: HashMap<VpcId, Vec<(IpAddr, IpAddr, SubnetId)>>,
+    main_table: BTreeMap<VpcId, RouteTableId>,
+    subnet_table: HashMap<SubnetId, RouteTableId>,
+    subnet_nacl: HashMap<SubnetId, NaclBinding>,
+    subnet_enis: HashMap<SubnetId, Vec<NetworkInterfaceId>>,
+    addr_enis: HashMap<(SubnetId, IpAddr), Vec<NetworkInterfaceId>>,
+    group_members: HashMap<SecurityGroupId, Vec<NetworkInterfaceId>>,
+    vpc_peerings: BTreeMap<VpcId, Vec<PeeringId>>,
+}
+
+impl Index {
+    pub(super) fn build(m: &Model) -> Index {
+        let mut ix = Index::default();
+        for s in m.subnets.values() {
+            ix.vpc_subnets
+                .entry(s.vpc.clone())
+                .or_default()
+                .push(s.id.clone());
+            for c in &s.cidrs {
+                ix.vpc_ranges.entry(s.vpc.clone()).or_default().push((
+                    c.network(),
+                    c.broadcast(),
+                    s.id.clone(),
+                ));
+            }
+        }
+        for ranges in ix.vpc_ranges.values_mut() {
+            ranges.sort();
+        }
+        // Route tables: BTreeMap order makes "first by id" the tie-break for conflicts, which
+        // the snapshot layer reports.
+        for t in m.route_tables.values() {
+            if t.main {
+                ix.main_table
+                    .entry(t.vpc.clone())
+                    .or_insert_with(|| t.id.clone());
+            }
+            for s in &t.subnets {
+                ix.subnet_table
+                    .entry(s.clone())
+                    .or_insert_with(|| t.id.clone());
+            }
+        }
+        let mut default_nacl: HashMap<&VpcId, &NetworkAclId> = HashMap::new();
+        for a in m.network_acls.values() {
+            if a.is_default {
+                default_nacl.entry(&a.vpc).or_insert(&a.id);
+            }
+            for s in &a.subnets {
+                ix.subnet_nacl
+                    .entry(s.clone())
+                    .or_insert_with(|| NaclBinding::Acl(a.id.clone()));
+            }
+        }
+        for s in m.subnets.values() {
+            if !ix.subnet_nacl.contains_key(&s.id) {
+                let binding = match default_nacl.get(&s.vpc) {
+                    Some(id) => NaclBinding::Acl((*id).clone()),
+                    None => NaclBinding::Unfiltered,
+                };
+                ix.subnet_nacl.insert(s.id.clone(), binding);
+            }
+        }
+        for e in m.network_interfaces.values() {
+            ix.subnet_enis
+                .entry(e.subnet.clone())
+                .or_default()
+                .push(e.id.clone());
+            for a in &e.addresses {
+                ix.addr_enis
+                    .entry((e.subnet.clone(), *a))
+                    .or_default()
+                    .push(e.id.clone());
+            }
+            for g in &e.groups {
+                ix.group_members
+                    .entry(g.clone())
+                    .or_default()
+                    .push(e.id.clone());
+            }
+        }
+        for p in m.peerings.values() {
+            ix.vpc_peerings
+                .entry(p.requester.vpc.clone())
+                .or_default()
+                .push(p.id.clone());
+            if p.accepter.vpc != p.requester.vpc {
+                ix.vpc_peerings
+                    .entry(p.accepter.vpc.clone())
+                    .or_default()
+                    .push(p.id.clone());
+            }
+        }
+        ix
+    }
+
+    /// Subnets of a VPC, sorted by id.
+    pub fn subnets_of(&self, vpc: &VpcId) -> &[SubnetId] {
+        self.vpc_subnets.get(vpc).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// The subnet of `vpc` whose CIDR contains `addr`.
+    pub fn subnet_containing(&self, vpc: &VpcId, addr: IpAddr) -> Option<&SubnetId> {
+        let ranges = self.vpc_ranges.get(vpc)?;
+        // Ranges are sorted by start and do not overlap within a VPC; the candidate is the last
+        // range starting at or before `addr` (IPv4 sorts before IPv6 in `IpAddr`'s order).
+        let i = ranges.partition_point(|(lo, _, _)| *lo <= addr);
+        let (lo, hi, id) = ranges.get(i.checked_sub(1)?)?;
+        (*lo <= addr && addr <= *hi && lo.is_ipv4() == addr.is_ipv4()).then_some(id)
+    }
+
+    /// The VPC's main route table.
+    pub fn main_route_table(&self, vpc: &VpcId) -> Option<&RouteTableId> {
+        self.main_table.get(vpc)
+    }
+
+    /// The subnet's explicitly associated route table.
+    pub fn associated_route_table(&self, subnet: &SubnetId) -> Option<&RouteTableId> {
+        self.subnet_table.get(subnet)
+    }
+
+    /// The route table a subnet uses: its own association, else its VPC's main table.
+    pub fn route_table_of(&self, subnet: &Subnet) -> Option<&RouteTableId> {
+        self.associated_route_table(&subnet.id)
+            .or_else(|| self.main_route_table(&subnet.vpc))
+    }
+
+    /// The NACL a subnet uses.
+    pub fn nacl_of(&self, subnet: &SubnetId) -> &NaclBinding {
+        self.subnet_nacl
+            .get(subnet)
+            .unwrap_or(&NaclBinding::Unfiltered)
+    }
+
+    /// ENIs in a subnet, sorted by id.
+    pub fn enis_in(&self, subnet: &SubnetId) -> &[NetworkInterfaceId] {
+        self.subnet_enis
+            .get(subnet)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
+    /// ENIs in `subnet` that hold `addr`.
+    pub fn enis_at(&self, subnet: &SubnetId, addr: IpAddr) -> &[NetworkInterfaceId] {
+        self.addr_enis
+            .get(&(subnet.clone(), addr))
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
+    /// ENIs that carry a security group.
+    pub fn members_of(&self, group: &SecurityGroupId) -> &[NetworkInterfaceId] {
+        self.group_members
+            .get(group)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
+    /// Peering connections with `vpc` on either side, sorted by id.
+    pub fn peerings_of(&self, vpc: &VpcId) -> &[PeeringId] {
+        self.vpc_peerings.get(vpc).map(Vec::as_slice).unwrap_or(&[])
+    }
+}

@@ -1,0 +1,116 @@
+//! Reading a snapshot folder: the one place that knows AWS's JSON.
+//!
+//! [`load`] lists the folder's files ([`layout`]), parses them in parallel into serde mirrors
+//! ([`parse`], [`raw`]) and builds the validated [`Model`] with every diagnostic ([`build`]).
+//! Partial success is a value: [`Loaded`] carries what parsed and what did not; only an unusable
+//! input (not a folder, nothing recognisable) is an `Err`.
+
+mod build;
+pub mod layout;
+mod parse;
+mod raw;
+
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::diagnostics::{Code, Diagnostic, Severity};
+use crate::model::Model;
+
+/// A loaded snapshot.
+#[derive(Debug)]
+pub struct Loaded {
+    pub root: PathBuf,
+    pub model: Model,
+    /// Sorted: by severity, code, file, position, object.
+    pub diagnostics: Vec<Diagnostic>,
+    /// How many `*.json` files were read, and how many held something peerscope knows.
+    pub files_read: usize,
+    pub files_recognised: usize,
+}
+
+impl Loaded {
+    /// Is there any error-level diagnostic?
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics
+            .iter()
+            .any(|d| d.severity == Severity::Error)
+    }
+}
+
+/// Why a snapshot could not be used at all.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("{0}: not a folder (a snapshot is a folder of describe-* JSON files)")]
+    NotAFolder(PathBuf),
+    #[error("{path}: cannot read: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "{0}: nothing recognisable: no *.json file holds a describe-* response (Vpcs, Subnets, RouteTables, …)"
+    )]
+    NothingRecognisable(PathBuf),
+}
+
+/// Loads the snapshot under `root`.
+pub fn load(root: &Path) -> Result<Loaded, LoadError> {
+    if !root.is_dir() {
+        return Err(LoadError::NotAFolder(root.to_path_buf()));
+    }
+    let files = layout::list_files(root).map_err(|source| LoadError::Io {
+        path: root.to_path_buf(),
+        source,
+    })?;
+    // Parse in parallel; build in path order so the result is deterministic.
+    let parsed: Vec<_> = files
+        .par_iter()
+        .map(|f| match std::fs::read(&f.path) {
+            Ok(bytes) => {
+                let (contents, diags) = match std::str::from_utf8(&bytes) {
+                    Ok(text) => parse::parse_file(text),
+                    Err(e) => (
+                        parse::FileContents::default(),
+                        vec![Diagnostic::error(
+                            Code::MalformedJson,
+                            format!(
+                                "not UTF-8 text (invalid byte at offset {})",
+                                e.valid_up_to()
+                            ),
+                        )],
+                    ),
+                };
+                (contents, diags)
+            }
+            Err(e) => (
+                parse::FileContents::default(),
+                vec![Diagnostic::error(Code::Io, format!("cannot read: {e}"))],
+            ),
+        })
+        .collect();
+    let mut builder = build::Builder::new();
+    let mut diagnostics = Vec::new();
+    let mut recognised = 0;
+    for (f, (contents, diags)) in files.iter().zip(parsed) {
+        diagnostics.extend(diags.into_iter().map(|d| d.in_file(&f.rel)));
+        if contents.is_recognised() {
+            recognised += 1;
+        }
+        builder.add_file(f, contents);
+    }
+    let (model, more) = builder.finish();
+    if recognised == 0 {
+        return Err(LoadError::NothingRecognisable(root.to_path_buf()));
+    }
+    diagnostics.extend(more);
+    diagnostics.sort();
+    Ok(Loaded {
+        root: root.to_path_buf(),
+        model,
+        diagnostics,
+        files_read: files.len(),
+        files_recognised: recognised,
+    })
+}
