@@ -12,6 +12,7 @@
 
 pub mod cli;
 pub mod diagnostics;
+pub mod engine;
 pub mod ids;
 pub mod model;
 pub mod report;

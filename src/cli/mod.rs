@@ -5,6 +5,9 @@
 //! error-level diagnostics, 2 usage or unusable input, 3 partial snapshot (collection).
 
 mod check;
+mod query;
+
+pub use query::{BatchResult, batch_line};
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -26,6 +29,8 @@ pub struct Cli {
 pub enum Command {
     /// Validate a snapshot and print its inventory and every diagnostic.
     Check(CheckArgs),
+    /// Explain one flow hop by hop, or evaluate a JSON Lines batch of flows.
+    Query(QueryArgs),
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
@@ -54,6 +59,66 @@ pub struct CheckArgs {
     pub format: Format,
 }
 
+#[derive(Debug, clap::Args)]
+pub struct QueryArgs {
+    #[command(flatten)]
+    pub input: SnapshotArgs,
+    /// Source: eni-…, i-…, subnet-… (its first assignable address), vpc-…/IP, or an IP that
+    /// lies in exactly one VPC.
+    #[arg(long, required_unless_present = "batch")]
+    pub from: Option<String>,
+    /// Destination: an IP, or eni-…/i-… (its address of the source's family).
+    #[arg(long, required_unless_present = "batch")]
+    pub to: Option<String>,
+    /// tcp, udp, icmp, icmpv6 or an IP protocol number.
+    #[arg(long, default_value = "tcp")]
+    pub proto: String,
+    /// Destination port (tcp and udp).
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// network (routes, peering, NACLs) or full (also security groups). Default: full when
+    /// the source is a network interface, network otherwise.
+    #[arg(long, value_enum)]
+    pub layer: Option<crate::engine::Layer>,
+    /// JSON Lines of flows (`-` for standard input); one JSON result per line, in order.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["from", "to"])]
+    pub batch: Option<String>,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// Loads the snapshot named on the command line; prints why when it cannot be used. With
+/// `--strict`, error-level diagnostics make the input unusable; otherwise they are summarised
+/// on standard error and the command goes on.
+fn load(args: &SnapshotArgs) -> anyhow::Result<Result<crate::snapshot::Loaded, ExitCode>> {
+    let loaded = match crate::snapshot::load(&args.snapshot) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("peerscope: {e}");
+            return Ok(Err(ExitCode::from(exit::USAGE)));
+        }
+    };
+    let errors =
+        crate::diagnostics::count(&loaded.diagnostics, crate::diagnostics::Severity::Error);
+    if errors > 0 {
+        if args.strict {
+            for d in loaded
+                .diagnostics
+                .iter()
+                .filter(|d| d.severity == crate::diagnostics::Severity::Error)
+            {
+                eprintln!("{d}");
+            }
+            eprintln!("peerscope: {errors} error-level diagnostic(s) and --strict: stopping");
+            return Ok(Err(ExitCode::from(exit::USAGE)));
+        }
+        eprintln!(
+            "peerscope: warning: {errors} error-level diagnostic(s) in the snapshot; `peerscope check` lists them"
+        );
+    }
+    Ok(Ok(loaded))
+}
+
 /// Exit codes.
 pub mod exit {
     pub const OK: u8 = 0;
@@ -70,5 +135,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
     match cli.command {
         Command::Check(args) => check::run(&args),
+        Command::Query(args) => query::run(&args),
     }
 }

@@ -339,7 +339,8 @@ pub struct NetworkInterface {
     pub vpc: VpcId,
     pub account: AccountId,
     pub region: Region,
-    /// Private IPv4 addresses and IPv6 addresses (not delegated prefixes).
+    /// Private IPv4 addresses and IPv6 addresses (not delegated prefixes), the primary private
+    /// address first.
     pub addresses: Vec<IpAddr>,
     pub groups: Vec<SecurityGroupId>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -802,8 +802,9 @@ impl Builder {
         {
             addresses.extend(ip(a, at, "Ipv6Address", &mut self.diags));
         }
-        addresses.sort();
-        addresses.dedup();
+        // The primary private address stays first: it names the interface in `query`.
+        let mut seen = std::collections::HashSet::new();
+        addresses.retain(|a| seen.insert(*a));
         let mut groups: Vec<SecurityGroupId> = e
             .groups
             .iter()

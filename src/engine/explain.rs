@@ -1,0 +1,660 @@
+//! The per-packet evaluator: one flow, checked step by step exactly as the contract reads, with
+//! the hop-by-hop path and the component that drops it.
+//!
+//! This is deliberately the plain, literal reading of the contract. `reach` computes the same
+//! answers over sets; property tests hold the two against each other.
+
+use std::net::IpAddr;
+
+use serde::Serialize;
+
+use super::{Flow, Layer, Reason};
+use crate::model::*;
+use crate::sets::IntervalSet;
+
+/// What kind of component a hop is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HopKind {
+    SourceEni,
+    SourceSubnet,
+    RouteTable,
+    Peering,
+    DestinationSubnet,
+    SourceSecurityGroup,
+    SourceNacl,
+    DestinationNacl,
+    DestinationSecurityGroup,
+    DestinationEni,
+}
+
+/// One component on the path, with what it decided.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Hop {
+    pub kind: HopKind,
+    pub id: String,
+    pub detail: String,
+    /// False for the component that dropped the flow.
+    pub passed: bool,
+}
+
+/// The verdict for one flow and how it was reached.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Explanation {
+    pub delivered: bool,
+    pub connectable: bool,
+    pub reason: Option<Reason>,
+    /// The forward path, in the contract's order.
+    pub path: Vec<Hop>,
+    /// The return path (route lookup and NACLs for replies), when the flow was delivered.
+    pub return_path: Vec<Hop>,
+}
+
+impl Explanation {
+    /// The ids on the forward path.
+    pub fn path_ids(&self) -> Vec<String> {
+        self.path.iter().map(|h| h.id.clone()).collect()
+    }
+}
+
+/// Why a flow could not be evaluated at all.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ExplainError {
+    #[error("VPC {0} is not in the snapshot")]
+    UnknownVpc(VpcId),
+    #[error("{ip} is not inside any subnet of {vpc}")]
+    NotInSubnet { vpc: VpcId, ip: IpAddr },
+    #[error("full layer: no network interface holds {ip} in subnet {subnet}")]
+    NoSourceEni { subnet: SubnetId, ip: IpAddr },
+    #[error("network interface {0} is not in the snapshot or not in the source subnet")]
+    BadSourceEni(NetworkInterfaceId),
+    #[error("protocol {0} needs a port")]
+    MissingPort(u8),
+}
+
+/// The route that wins the longest-prefix match for `dst`: CIDR routes compete with their
+/// prefix length, prefix-list routes with their longest entry containing `dst`; on a tie a
+/// CIDR route beats a prefix-list route, and otherwise the first in table order wins.
+pub fn longest_match<'t>(model: &Model, table: &'t RouteTable, dst: IpAddr) -> Option<&'t Route> {
+    let mut best: Option<((u8, u8), &Route)> = None;
+    for r in &table.routes {
+        let key = match &r.destination {
+            RouteDestination::Cidr(c) if c.contains(&dst) => (c.prefix_len(), 1),
+            RouteDestination::Cidr(_) => continue,
+            RouteDestination::PrefixList(pl) => {
+                match model
+                    .prefix_list_cidrs(pl)
+                    .iter()
+                    .filter(|c| c.contains(&dst))
+                    .map(|c| c.prefix_len())
+                    .max()
+                {
+                    Some(len) => (len, 0),
+                    None => continue,
+                }
+            }
+        };
+        if best.as_ref().is_none_or(|(k, _)| key > *k) {
+            best = Some((key, r));
+        }
+    }
+    best.map(|(_, r)| r)
+}
+
+/// How a packet crossed from its source VPC: within it, or over one peering connection.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Via {
+    SameSubnet,
+    Local,
+    Peering(PeeringId),
+}
+
+/// Routes a packet from `from` (a subnet) to `dst`: steps 1–3 of the contract. Pushes the
+/// route table, peering and destination subnet onto `hops`.
+pub fn route<'m>(
+    model: &'m Model,
+    from: &Subnet,
+    dst: IpAddr,
+    hops: &mut Vec<Hop>,
+) -> Result<(&'m Subnet, Via), Reason> {
+    let ix = model.index();
+    if from.cidrs.iter().any(|c| c.contains(&dst)) {
+        let sd = model
+            .subnets
+            .get(&from.id)
+            .expect("source subnet is in the model");
+        hops.push(hop(
+            HopKind::DestinationSubnet,
+            sd.id.as_str(),
+            "same subnet: no route table, no NACL",
+            true,
+        ));
+        return Ok((sd, Via::SameSubnet));
+    }
+    let Some(table) = ix
+        .route_table_of(from)
+        .and_then(|t| model.route_tables.get(t))
+    else {
+        return Err(Reason::NoRoute);
+    };
+    let Some(r) = longest_match(model, table, dst) else {
+        hops.push(hop(
+            HopKind::RouteTable,
+            table.id.as_str(),
+            &format!("no route matches {dst}"),
+            false,
+        ));
+        return Err(Reason::NoRoute);
+    };
+    if r.blackhole {
+        hops.push(hop(
+            HopKind::RouteTable,
+            table.id.as_str(),
+            &format!("route {r}"),
+            false,
+        ));
+        return Err(Reason::Blackhole);
+    }
+    match &r.target {
+        RouteTarget::Local => {
+            hops.push(hop(
+                HopKind::RouteTable,
+                table.id.as_str(),
+                &format!("route {r}"),
+                true,
+            ));
+            match ix
+                .subnet_containing(&from.vpc, dst)
+                .and_then(|s| model.subnets.get(s))
+            {
+                Some(sd) => {
+                    hops.push(hop(
+                        HopKind::DestinationSubnet,
+                        sd.id.as_str(),
+                        &format!("{dst} in {}", join_cidrs(&sd.cidrs)),
+                        true,
+                    ));
+                    Ok((sd, Via::Local))
+                }
+                None => Err(Reason::NoSubnet),
+            }
+        }
+        RouteTarget::Other(target) => {
+            hops.push(hop(
+                HopKind::RouteTable,
+                table.id.as_str(),
+                &format!("route {r}: {target} is outside the modelled network"),
+                false,
+            ));
+            Err(Reason::LeftNetwork)
+        }
+        RouteTarget::Peering(pcx) => {
+            hops.push(hop(
+                HopKind::RouteTable,
+                table.id.as_str(),
+                &format!("route {r}"),
+                true,
+            ));
+            let Some(conn) = model.peerings.get(pcx) else {
+                hops.push(hop(
+                    HopKind::Peering,
+                    pcx.as_str(),
+                    "not in the snapshot (treated as inactive)",
+                    false,
+                ));
+                return Err(Reason::PeeringInactive);
+            };
+            if !conn.is_active() {
+                hops.push(hop(
+                    HopKind::Peering,
+                    pcx.as_str(),
+                    &format!("status {}", conn.status),
+                    false,
+                ));
+                return Err(Reason::PeeringInactive);
+            }
+            let Some(peer) = conn.peer_of(&from.vpc) else {
+                hops.push(hop(
+                    HopKind::Peering,
+                    pcx.as_str(),
+                    &format!("{} is not a side of this connection", from.vpc),
+                    false,
+                ));
+                return Err(Reason::PeeringInactive);
+            };
+            if !peer.cidrs.iter().any(|c| c.contains(&dst)) {
+                hops.push(hop(
+                    HopKind::Peering,
+                    pcx.as_str(),
+                    &format!(
+                        "{dst} is outside the peer {}'s CIDRs {}",
+                        peer.vpc,
+                        join_cidrs(&peer.cidrs)
+                    ),
+                    false,
+                ));
+                return Err(Reason::NotInPeerCidr);
+            }
+            hops.push(hop(
+                HopKind::Peering,
+                pcx.as_str(),
+                &format!("active, to {}", peer.vpc),
+                true,
+            ));
+            match ix
+                .subnet_containing(&peer.vpc, dst)
+                .and_then(|s| model.subnets.get(s))
+            {
+                Some(sd) => {
+                    hops.push(hop(
+                        HopKind::DestinationSubnet,
+                        sd.id.as_str(),
+                        &format!("{dst} in {}", join_cidrs(&sd.cidrs)),
+                        true,
+                    ));
+                    Ok((sd, Via::Peering(pcx.clone())))
+                }
+                None => Err(Reason::NoSubnet),
+            }
+        }
+    }
+}
+
+/// Does a subnet's NACL allow a packet? `None` port for protocols without ports. Returns the
+/// deciding rule's description for the path.
+fn nacl_decides(
+    model: &Model,
+    subnet: &SubnetId,
+    egress: bool,
+    peer: IpAddr,
+    proto: u8,
+    port: Option<u16>,
+) -> (bool, String, String) {
+    match model.index().nacl_of(subnet) {
+        NaclBinding::Unfiltered => (
+            true,
+            format!("(no NACL data for {subnet})"),
+            "not filtered".into(),
+        ),
+        NaclBinding::Acl(id) => {
+            let Some(acl) = model.network_acls.get(id) else {
+                return (
+                    true,
+                    id.to_string(),
+                    "not in the snapshot: not filtered".into(),
+                );
+            };
+            match acl.first_match(egress, peer, proto, port) {
+                Some(e) => (
+                    e.action == RuleAction::Allow,
+                    id.to_string(),
+                    format!(
+                        "rule {} {:?} {} {} {}",
+                        e.rule_number, e.action, e.protocol, e.ports, e.cidr
+                    )
+                    .to_lowercase(),
+                ),
+                None => (
+                    false,
+                    id.to_string(),
+                    "no rule matches: implicit deny".into(),
+                ),
+            }
+        }
+    }
+}
+
+/// The ports in `range` a NACL direction allows for (peer, proto): first match per port.
+pub fn nacl_allowed_ports(
+    model: &Model,
+    subnet: &SubnetId,
+    egress: bool,
+    peer: IpAddr,
+    proto: u8,
+) -> IntervalSet<u16> {
+    let acl = match model.index().nacl_of(subnet) {
+        NaclBinding::Unfiltered => return IntervalSet::full(),
+        NaclBinding::Acl(id) => match model.network_acls.get(id) {
+            Some(a) => a,
+            None => return IntervalSet::full(),
+        },
+    };
+    let entries = if egress { &acl.egress } else { &acl.ingress };
+    let mut remaining = IntervalSet::<u16>::full();
+    let mut allowed = IntervalSet::<u16>::new();
+    for e in entries {
+        if !e.cidr.contains(&peer) || !e.protocol.matches(proto) {
+            continue;
+        }
+        let ports = match e.protocol {
+            Protocol::Number(n) if Protocol::has_ports(n) => {
+                IntervalSet::from_range(e.ports.from, e.ports.to)
+            }
+            _ => IntervalSet::full(),
+        };
+        let decided = remaining.intersection(&ports);
+        if e.action == RuleAction::Allow {
+            allowed = allowed.union(&decided);
+        }
+        remaining = remaining.difference(&ports);
+        if remaining.is_empty() {
+            break;
+        }
+    }
+    allowed
+}
+
+/// Are two VPCs joined by an active peering connection within one region?
+pub fn peered_same_region(model: &Model, a: &VpcId, b: &VpcId) -> bool {
+    model
+        .index()
+        .peerings_of(a)
+        .iter()
+        .filter_map(|p| model.peerings.get(p))
+        .any(|c| c.is_active() && !c.is_cross_region() && c.peer_of(a).is_some_and(|s| &s.vpc == b))
+}
+
+/// Does an SG rule's peer match the other end of the flow (`addr`, carried by `eni`)?
+pub fn rule_peer_matches(
+    model: &Model,
+    sg: &SecurityGroup,
+    rule: &SgRule,
+    addr: IpAddr,
+    eni: &NetworkInterface,
+) -> bool {
+    match &rule.peer {
+        RulePeer::Cidr(c) => c.contains(&addr),
+        RulePeer::PrefixList(pl) => model
+            .prefix_list_cidrs(pl)
+            .iter()
+            .any(|c| c.contains(&addr)),
+        RulePeer::Group(g) => {
+            eni.groups.contains(g)
+                && (eni.vpc == sg.vpc || peered_same_region(model, &sg.vpc, &eni.vpc))
+        }
+    }
+}
+
+/// Does an SG rule's protocol and port match?
+pub fn rule_service_matches(rule: &SgRule, proto: u8, port: Option<u16>) -> bool {
+    rule.protocol.matches(proto)
+        && match (rule.protocol, port) {
+            (Protocol::Number(n), Some(p)) if Protocol::has_ports(n) => rule.ports.contains(p),
+            _ => true,
+        }
+}
+
+/// The first of `eni`'s groups (in id order) with a rule admitting the flow, and the rule.
+fn sg_decides<'m>(
+    model: &'m Model,
+    eni: &NetworkInterface,
+    egress: bool,
+    other_addr: IpAddr,
+    other: &NetworkInterface,
+    proto: u8,
+    port: Option<u16>,
+) -> Option<(&'m SecurityGroup, &'m SgRule)> {
+    eni.groups
+        .iter()
+        .filter_map(|g| model.security_groups.get(g))
+        .find_map(|sg| {
+            let rules = if egress { &sg.egress } else { &sg.ingress };
+            rules
+                .iter()
+                .find(|r| {
+                    rule_service_matches(r, proto, port)
+                        && rule_peer_matches(model, sg, r, other_addr, other)
+                })
+                .map(|r| (sg, r))
+        })
+}
+
+fn hop(kind: HopKind, id: &str, detail: &str, passed: bool) -> Hop {
+    Hop {
+        kind,
+        id: id.to_owned(),
+        detail: detail.to_owned(),
+        passed,
+    }
+}
+
+fn join_cidrs(c: &[ipnet::IpNet]) -> String {
+    c.iter()
+        .map(|c| c.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn dropped(reason: Reason, path: Vec<Hop>) -> Explanation {
+    Explanation {
+        delivered: false,
+        connectable: false,
+        reason: Some(reason),
+        path,
+        return_path: Vec::new(),
+    }
+}
+
+/// Evaluates one flow in one layer.
+pub fn explain(model: &Model, flow: &Flow, layer: Layer) -> Result<Explanation, ExplainError> {
+    let ix = model.index();
+    if !model.vpcs.contains_key(&flow.src_vpc) && ix.subnets_of(&flow.src_vpc).is_empty() {
+        return Err(ExplainError::UnknownVpc(flow.src_vpc.clone()));
+    }
+    let port = if Protocol::has_ports(flow.proto) {
+        Some(flow.port.ok_or(ExplainError::MissingPort(flow.proto))?)
+    } else {
+        None
+    };
+    let ss = ix
+        .subnet_containing(&flow.src_vpc, flow.src)
+        .and_then(|s| model.subnets.get(s))
+        .ok_or_else(|| ExplainError::NotInSubnet {
+            vpc: flow.src_vpc.clone(),
+            ip: flow.src,
+        })?;
+    let mut path = Vec::new();
+    let src_eni = match layer {
+        Layer::Network => None,
+        Layer::Full => {
+            let eni = match &flow.src_eni {
+                Some(id) => model
+                    .network_interfaces
+                    .get(id)
+                    .filter(|e| e.subnet == ss.id && e.addresses.contains(&flow.src))
+                    .ok_or_else(|| ExplainError::BadSourceEni(id.clone()))?,
+                None => ix
+                    .enis_at(&ss.id, flow.src)
+                    .first()
+                    .and_then(|e| model.network_interfaces.get(e))
+                    .ok_or_else(|| ExplainError::NoSourceEni {
+                        subnet: ss.id.clone(),
+                        ip: flow.src,
+                    })?,
+            };
+            path.push(hop(
+                HopKind::SourceEni,
+                eni.id.as_str(),
+                &flow.src.to_string(),
+                true,
+            ));
+            Some(eni)
+        }
+    };
+    path.push(hop(
+        HopKind::SourceSubnet,
+        ss.id.as_str(),
+        &format!("{} in {}", flow.src, join_cidrs(&ss.cidrs)),
+        true,
+    ));
+
+    // Steps 1–3: routing decides where the packet goes.
+    let (sd, via) = match route(model, ss, flow.dst, &mut path) {
+        Ok(x) => x,
+        Err(reason) => return Ok(dropped(reason, path)),
+    };
+    // Full layer: an interface must hold the destination address in the subnet reached.
+    let dst_eni = match layer {
+        Layer::Network => None,
+        Layer::Full => match ix
+            .enis_at(&sd.id, flow.dst)
+            .first()
+            .and_then(|e| model.network_interfaces.get(e))
+        {
+            Some(e) => Some(e),
+            None => {
+                if let Some(last) = path.last_mut() {
+                    last.passed = false;
+                    last.detail = format!("no network interface holds {}", flow.dst);
+                }
+                return Ok(dropped(Reason::NoEni, path));
+            }
+        },
+    };
+    let crosses = ss.id != sd.id;
+    let (proto, src, dst) = (flow.proto, flow.src, flow.dst);
+
+    // Then the filters in the order the packet meets them.
+    if let (Some(se), Some(de)) = (src_eni, dst_eni) {
+        match sg_decides(model, se, true, dst, de, proto, port) {
+            Some((sg, rule)) => path.push(hop(
+                HopKind::SourceSecurityGroup,
+                sg.id.as_str(),
+                &format!("egress {rule}"),
+                true,
+            )),
+            None => {
+                for g in &se.groups {
+                    path.push(hop(
+                        HopKind::SourceSecurityGroup,
+                        g.as_str(),
+                        "no egress rule matches",
+                        false,
+                    ));
+                }
+                return Ok(dropped(Reason::SgEgress, path));
+            }
+        }
+    }
+    if crosses {
+        let (ok, id, detail) = nacl_decides(model, &ss.id, true, dst, proto, port);
+        path.push(hop(
+            HopKind::SourceNacl,
+            &id,
+            &format!("egress {detail}"),
+            ok,
+        ));
+        if !ok {
+            return Ok(dropped(Reason::NaclEgress, path));
+        }
+        let (ok, id, detail) = nacl_decides(model, &sd.id, false, src, proto, port);
+        path.push(hop(
+            HopKind::DestinationNacl,
+            &id,
+            &format!("ingress {detail}"),
+            ok,
+        ));
+        if !ok {
+            return Ok(dropped(Reason::NaclIngress, path));
+        }
+    }
+    if let (Some(se), Some(de)) = (src_eni, dst_eni) {
+        match sg_decides(model, de, false, src, se, proto, port) {
+            Some((sg, rule)) => path.push(hop(
+                HopKind::DestinationSecurityGroup,
+                sg.id.as_str(),
+                &format!("ingress {rule}"),
+                true,
+            )),
+            None => {
+                for g in &de.groups {
+                    path.push(hop(
+                        HopKind::DestinationSecurityGroup,
+                        g.as_str(),
+                        "no ingress rule matches",
+                        false,
+                    ));
+                }
+                return Ok(dropped(Reason::SgIngress, path));
+            }
+        }
+        path.push(hop(
+            HopKind::DestinationEni,
+            de.id.as_str(),
+            &dst.to_string(),
+            true,
+        ));
+    }
+
+    // Delivered. Steps 5–6: replies must come back the same way.
+    let mut ret = Vec::new();
+    let reason = if !crosses {
+        None
+    } else {
+        match route(model, sd, src, &mut ret) {
+            Ok((back, back_via)) if back.id == ss.id && back_via == via => {
+                let egress = nacl_allowed_ports(model, &sd.id, true, src, proto);
+                let ingress = nacl_allowed_ports(model, &ss.id, false, dst, proto);
+                let ok = if Protocol::has_ports(proto) {
+                    !egress
+                        .intersection(&ingress)
+                        .intersection(&IntervalSet::from_range(1024, 65535))
+                        .is_empty()
+                } else {
+                    // No ports: the NACLs see the protocol only.
+                    !egress.is_empty() && !ingress.is_empty()
+                };
+                let nacl_id = |s: &SubnetId| match model.index().nacl_of(s) {
+                    NaclBinding::Acl(a) => a.to_string(),
+                    NaclBinding::Unfiltered => format!("(no NACL data for {s})"),
+                };
+                ret.push(hop(
+                    HopKind::DestinationNacl,
+                    &nacl_id(&sd.id),
+                    &format!("return egress allows {}", ports_text(&egress, proto)),
+                    ok,
+                ));
+                ret.push(hop(
+                    HopKind::SourceNacl,
+                    &nacl_id(&ss.id),
+                    &format!("return ingress allows {}", ports_text(&ingress, proto)),
+                    ok,
+                ));
+                (!ok).then_some(Reason::ReturnNacl)
+            }
+            _ => Some(Reason::ReturnRoute),
+        }
+    };
+    Ok(Explanation {
+        delivered: true,
+        connectable: reason.is_none(),
+        reason,
+        path,
+        return_path: ret,
+    })
+}
+
+fn ports_text(p: &IntervalSet<u16>, proto: u8) -> String {
+    if !Protocol::has_ports(proto) {
+        return if p.is_empty() {
+            "nothing".into()
+        } else {
+            protocol_name(proto)
+        };
+    }
+    if p.is_empty() {
+        return "no port".into();
+    }
+    let parts: Vec<String> = p
+        .ranges()
+        .iter()
+        .map(|(a, b)| {
+            if a == b {
+                a.to_string()
+            } else {
+                format!("{a}-{b}")
+            }
+        })
+        .collect();
+    format!("{} ports {}", protocol_name(proto), parts.join(","))
+}

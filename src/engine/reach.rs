@@ -1,0 +1,1 @@
+//! All-pairs reachability over sets (in progress).
