@@ -6,6 +6,7 @@
 
 mod check;
 mod query;
+mod reach;
 
 pub use query::{BatchResult, batch_line};
 
@@ -31,6 +32,28 @@ pub enum Command {
     Check(CheckArgs),
     /// Explain one flow hop by hop, or evaluate a JSON Lines batch of flows.
     Query(QueryArgs),
+    /// All-pairs reachability between VPCs as aggregated boxes.
+    Reach(ReachArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReachArgs {
+    #[command(flatten)]
+    pub input: SnapshotArgs,
+    /// network (routes, peering, NACLs; default) or full (ENI addresses, also security groups).
+    #[arg(long, value_enum)]
+    pub layer: Option<crate::engine::Layer>,
+    /// Only sources in: an account id, vpc-…, subnet-…, eni-…/i-…, or a CIDR.
+    #[arg(long, value_name = "SELECTOR")]
+    pub from: Option<String>,
+    /// Only destinations in: an account id, vpc-…, subnet-…, eni-…/i-…, or a CIDR.
+    #[arg(long, value_name = "SELECTOR")]
+    pub to: Option<String>,
+    /// Also list flows within one VPC.
+    #[arg(long)]
+    pub include_intra_vpc: bool,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
@@ -136,5 +159,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Check(args) => check::run(&args),
         Command::Query(args) => query::run(&args),
+        Command::Reach(args) => reach::run(&args),
     }
 }

@@ -173,3 +173,43 @@ fn nth_host(net: &ipnet::IpNet, n: u32) -> IpAddr {
         }
     }
 }
+
+/// Resolves a `reach` selector to the addresses it names, per VPC: an account id, `vpc-…`,
+/// `subnet-…`, `eni-…`/`i-…`, or a CIDR (its intersection with every VPC's subnets).
+pub fn select(
+    model: &Model,
+    s: &str,
+) -> Result<std::collections::BTreeMap<VpcId, crate::sets::IpSet>, EndpointError> {
+    use crate::sets::IpSet;
+    let s = s.trim();
+    let mut out: std::collections::BTreeMap<VpcId, IpSet> = std::collections::BTreeMap::new();
+    let subnet_set = |sub: &Subnet| IpSet::from_nets(sub.cidrs.iter().copied());
+    let mut add = |vpc: &VpcId, set: IpSet| {
+        let e = out.entry(vpc.clone()).or_default();
+        *e = e.union(&set);
+    };
+    if let Some(eni) = model.resolve_eni(s) {
+        add(
+            &eni.vpc,
+            IpSet::from_nets(eni.addresses.iter().map(|a| ipnet::IpNet::from(*a))),
+        );
+    } else if let Some(sub) = model.subnets.get(&SubnetId::new(s)) {
+        add(&sub.vpc, subnet_set(sub));
+    } else if model.vpcs.contains_key(&VpcId::new(s)) {
+        for sub in model.subnets.values().filter(|x| x.vpc.as_str() == s) {
+            add(&sub.vpc, subnet_set(sub));
+        }
+    } else if let Ok(net) = s.parse::<ipnet::IpNet>() {
+        let sel = IpSet::from_net(net.trunc());
+        for sub in model.subnets.values() {
+            add(&sub.vpc, subnet_set(sub).intersection(&sel));
+        }
+    } else if model.vpcs.values().any(|v| v.account.as_str() == s) {
+        for sub in model.subnets.values().filter(|x| x.account.as_str() == s) {
+            add(&sub.vpc, subnet_set(sub));
+        }
+    } else {
+        return Err(EndpointError::Unknown(s.to_owned()));
+    }
+    Ok(out)
+}

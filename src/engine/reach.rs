@@ -1,1 +1,495 @@
-//! All-pairs reachability over sets (in progress).
+//! All-pairs reachability over sets: for every source subnet, the destination space is split
+//! by its route table's longest-prefix match, intersected with the subnets it reaches, and
+//! filtered by NACLs (and, in the full layer, security groups) as address × service sets. No
+//! address or port is enumerated; cost grows with routes, rules and subnets.
+//!
+//! Results are aggregated boxes ([`ReachRow`]): source VPC and addresses, destination VPC and
+//! addresses, services, the peering crossed, connectable or only delivered.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+use rayon::prelude::*;
+use serde::Serialize;
+
+use super::Layer;
+use super::explain::{peered_same_region, rule_peer_matches};
+use crate::model::*;
+use crate::sets::{AddrMap, IntervalSet, IpSet, ServiceSet};
+
+/// What to compute.
+#[derive(Clone, Debug, Default)]
+pub struct ReachOptions {
+    pub layer: Option<Layer>,
+    /// Include flows within one VPC (default: only between VPCs).
+    pub include_intra_vpc: bool,
+    /// Restrict sources and destinations (addresses per VPC); `None` = everything.
+    pub from: Option<BTreeMap<VpcId, IpSet>>,
+    pub to: Option<BTreeMap<VpcId, IpSet>>,
+}
+
+/// One aggregated box of delivered flows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ReachRow {
+    pub src_vpc: VpcId,
+    pub src: IpSet,
+    pub dst_vpc: VpcId,
+    pub dst: IpSet,
+    pub services: ServiceSet,
+    /// `local` or the peering connection crossed.
+    pub via: String,
+    pub delivered: bool,
+    pub connectable: bool,
+}
+
+/// A target reached from a source subnet by routing.
+struct Target<'m> {
+    subnet: &'m Subnet,
+    dst: IpSet,
+    via: Option<&'m PeeringId>,
+}
+
+/// A route table's longest-prefix-match partition: each route with the destinations it wins.
+type Partition<'m> = Vec<(IpSet, &'m Route)>;
+
+/// Splits the address space among a table's routes per the contract's tie-breaks.
+pub fn partition<'m>(model: &Model, table: &'m RouteTable) -> Partition<'m> {
+    // Every (CIDR, route) candidate with its priority: longer prefix, then CIDR over prefix
+    // list, then earlier in table order.
+    let mut cands: Vec<((u8, u8, std::cmp::Reverse<usize>), IpNet, usize)> = Vec::new();
+    for (i, r) in table.routes.iter().enumerate() {
+        match &r.destination {
+            RouteDestination::Cidr(c) => {
+                cands.push(((c.prefix_len(), 1, std::cmp::Reverse(i)), *c, i))
+            }
+            RouteDestination::PrefixList(pl) => {
+                for c in model.prefix_list_cidrs(pl) {
+                    cands.push(((c.prefix_len(), 0, std::cmp::Reverse(i)), *c, i));
+                }
+            }
+        }
+    }
+    cands.sort_by(|a, b| b.0.cmp(&a.0));
+    let mut covered = IpSet::new();
+    let mut won: Vec<IpSet> = vec![IpSet::new(); table.routes.len()];
+    for (_, net, i) in cands {
+        let mine = IpSet::from_net(net).difference(&covered);
+        if !mine.is_empty() {
+            covered = covered.union(&mine);
+            won[i] = won[i].union(&mine);
+        }
+    }
+    won.into_iter()
+        .zip(&table.routes)
+        .filter(|(s, _)| !s.is_empty())
+        .collect()
+}
+
+/// The services a NACL entry or SG rule covers.
+fn services(protocol: Protocol, ports: PortRange) -> ServiceSet {
+    match protocol {
+        Protocol::All => ServiceSet::all(),
+        Protocol::Number(n) if Protocol::has_ports(n) => {
+            ServiceSet::protocol_ports(n, ports.from, ports.to)
+        }
+        Protocol::Number(n) => ServiceSet::protocol(n),
+    }
+}
+
+/// What a NACL direction allows, by the other end's address: first match per packet.
+fn nacl_map(model: &Model, subnet: &SubnetId, egress: bool) -> AddrMap<ServiceSet> {
+    let acl = match model.index().nacl_of(subnet) {
+        NaclBinding::Acl(id) => model.network_acls.get(id),
+        NaclBinding::Unfiltered => None,
+    };
+    let Some(acl) = acl else {
+        return AddrMap::constant(ServiceSet::all());
+    };
+    let entries = if egress { &acl.egress } else { &acl.ingress };
+    let mut remaining = AddrMap::constant(ServiceSet::all());
+    let mut allowed = AddrMap::new();
+    for e in entries {
+        let bx = AddrMap::from_net(e.cidr, services(e.protocol, e.ports));
+        if e.action == RuleAction::Allow {
+            allowed = allowed.union(&remaining.intersection(&bx));
+        }
+        remaining = remaining.difference(&bx);
+    }
+    allowed
+}
+
+/// tcp/udp source ports 1024–65535 and every other protocol: what a reply may use.
+fn ephemeral() -> ServiceSet {
+    ServiceSet::all()
+        .difference(&ServiceSet::tcp(0, 1023))
+        .difference(&ServiceSet::udp(0, 1023))
+}
+
+/// Protocols for which a reply finds one source port both return NACLs allow.
+fn return_services(egress: &ServiceSet, ingress: &ServiceSet) -> ServiceSet {
+    let both = egress.intersection(ingress).intersection(&ephemeral());
+    let mut out = ServiceSet::from_parts(
+        IntervalSet::new(),
+        IntervalSet::new(),
+        both.other_protocols().clone(),
+    );
+    if !both.tcp_ports().is_empty() {
+        out = out.union(&ServiceSet::protocol(Protocol::TCP));
+    }
+    if !both.udp_ports().is_empty() {
+        out = out.union(&ServiceSet::protocol(Protocol::UDP));
+    }
+    out
+}
+
+fn cidr_set(cidrs: &[IpNet]) -> IpSet {
+    IpSet::from_nets(cidrs.iter().copied())
+}
+
+/// Where routing takes packets from `ss` (steps 1–3), as destination sets per subnet.
+fn targets<'m>(
+    model: &'m Model,
+    parts: &HashMap<RouteTableId, Partition<'m>>,
+    ss: &'m Subnet,
+) -> Vec<Target<'m>> {
+    let ix = model.index();
+    let own = cidr_set(&ss.cidrs);
+    let mut out = vec![Target {
+        subnet: ss,
+        dst: own.clone(),
+        via: None,
+    }];
+    let Some(part) = ix.route_table_of(ss).and_then(|t| parts.get(t)) else {
+        return out;
+    };
+    for (won, r) in part {
+        if r.blackhole {
+            continue;
+        }
+        let won = won.difference(&own);
+        match &r.target {
+            RouteTarget::Local => {
+                for sd in ix
+                    .subnets_of(&ss.vpc)
+                    .iter()
+                    .filter(|s| **s != ss.id)
+                    .filter_map(|s| model.subnets.get(s))
+                {
+                    let d = won.intersection(&cidr_set(&sd.cidrs));
+                    if !d.is_empty() {
+                        out.push(Target {
+                            subnet: sd,
+                            dst: d,
+                            via: None,
+                        });
+                    }
+                }
+            }
+            RouteTarget::Peering(pcx) => {
+                let Some(conn) = model.peerings.get(pcx).filter(|c| c.is_active()) else {
+                    continue;
+                };
+                let Some(peer) = conn.peer_of(&ss.vpc) else {
+                    continue;
+                };
+                let won = won.intersection(&cidr_set(&peer.cidrs));
+                for sd in ix
+                    .subnets_of(&peer.vpc)
+                    .iter()
+                    .filter_map(|s| model.subnets.get(s))
+                {
+                    let d = won.intersection(&cidr_set(&sd.cidrs));
+                    if !d.is_empty() {
+                        out.push(Target {
+                            subnet: sd,
+                            dst: d,
+                            via: Some(pcx),
+                        });
+                    }
+                }
+            }
+            RouteTarget::Other(_) => {}
+        }
+    }
+    out
+}
+
+/// The source addresses in `ss` whose replies from `sd` route back to `ss` the same way.
+fn return_routable(
+    model: &Model,
+    parts: &HashMap<RouteTableId, Partition<'_>>,
+    sd: &Subnet,
+    ss: &Subnet,
+    via: Option<&PeeringId>,
+) -> IpSet {
+    let src = cidr_set(&ss.cidrs);
+    if sd.id == ss.id {
+        return src;
+    }
+    let ix = model.index();
+    let Some(part) = ix.route_table_of(sd).and_then(|t| parts.get(t)) else {
+        return IpSet::new();
+    };
+    let mut ok = IpSet::new();
+    for (won, r) in part {
+        if r.blackhole {
+            continue;
+        }
+        let back = match (&r.target, via) {
+            (RouteTarget::Local, None) if sd.vpc == ss.vpc => won.intersection(&src),
+            (RouteTarget::Peering(p), Some(v)) if p == v => {
+                match model
+                    .peerings
+                    .get(p)
+                    .filter(|c| c.is_active())
+                    .and_then(|c| c.peer_of(&sd.vpc))
+                {
+                    Some(peer) if peer.vpc == ss.vpc => {
+                        won.intersection(&src).intersection(&cidr_set(&peer.cidrs))
+                    }
+                    _ => continue,
+                }
+            }
+            _ => continue,
+        };
+        ok = ok.union(&back);
+    }
+    // An address inside the replying subnet's own CIDR is "same subnet" there, never routed.
+    ok.difference(&cidr_set(&sd.cidrs))
+}
+
+/// The services an interface's security groups admit toward/from the other end.
+fn sg_services(
+    model: &Model,
+    eni: &NetworkInterface,
+    egress: bool,
+    other_addr: IpAddr,
+    other: &NetworkInterface,
+) -> ServiceSet {
+    let mut out = ServiceSet::new();
+    for sg in eni
+        .groups
+        .iter()
+        .filter_map(|g| model.security_groups.get(g))
+    {
+        let rules = if egress { &sg.egress } else { &sg.ingress };
+        for r in rules {
+            if rule_peer_matches(model, sg, r, other_addr, other) {
+                out = out.union(&services(r.protocol, r.ports));
+            }
+        }
+    }
+    out
+}
+
+/// Computes all-pairs reachability.
+pub fn reach(model: &Model, opts: &ReachOptions) -> Vec<ReachRow> {
+    let layer = opts.layer.unwrap_or(Layer::Network);
+    let parts: HashMap<RouteTableId, Partition<'_>> = model
+        .route_tables
+        .values()
+        .map(|t| (t.id.clone(), partition(model, t)))
+        .collect();
+    let subnets: Vec<&Subnet> = model.subnets.values().collect();
+    let mut rows: Vec<ReachRow> = subnets
+        .par_iter()
+        .flat_map_iter(|ss| subnet_rows(model, &parts, ss, layer, opts))
+        .collect();
+    rows.sort_by(|a, b| row_key(a).cmp(&row_key(b)));
+    merge_rows(rows)
+}
+
+fn row_key(r: &ReachRow) -> (VpcId, VpcId, String, bool, String, String, String) {
+    (
+        r.src_vpc.clone(),
+        r.dst_vpc.clone(),
+        r.via.clone(),
+        !r.connectable,
+        r.src.to_string(),
+        r.dst.to_string(),
+        r.services.to_string(),
+    )
+}
+
+/// Unions rows that differ only in their source set.
+fn merge_rows(rows: Vec<ReachRow>) -> Vec<ReachRow> {
+    let mut by: BTreeMap<(VpcId, VpcId, String, bool, String, String), ReachRow> = BTreeMap::new();
+    for r in rows {
+        let k = (
+            r.src_vpc.clone(),
+            r.dst_vpc.clone(),
+            r.via.clone(),
+            !r.connectable,
+            r.dst.to_string(),
+            r.services.to_string(),
+        );
+        match by.get_mut(&k) {
+            Some(e) => e.src = e.src.union(&r.src),
+            None => {
+                by.insert(k, r);
+            }
+        }
+    }
+    let mut out: Vec<ReachRow> = by.into_values().collect();
+    out.sort_by(|a, b| row_key(a).cmp(&row_key(b)));
+    out
+}
+
+fn subnet_rows(
+    model: &Model,
+    parts: &HashMap<RouteTableId, Partition<'_>>,
+    ss: &Subnet,
+    layer: Layer,
+    opts: &ReachOptions,
+) -> Vec<ReachRow> {
+    let mut src_set = cidr_set(&ss.cidrs);
+    if let Some(from) = &opts.from {
+        src_set = src_set.intersection(from.get(&ss.vpc).unwrap_or(&IpSet::new()));
+    }
+    if src_set.is_empty() {
+        return Vec::new();
+    }
+    let mut rows = Vec::new();
+    for t in targets(model, parts, ss) {
+        let sd = t.subnet;
+        if sd.vpc == ss.vpc && !opts.include_intra_vpc {
+            continue;
+        }
+        let mut dst = t.dst;
+        if let Some(to) = &opts.to {
+            dst = dst.intersection(to.get(&sd.vpc).unwrap_or(&IpSet::new()));
+        }
+        if dst.is_empty() {
+            continue;
+        }
+        let crosses = sd.id != ss.id;
+        let all = AddrMap::constant(ServiceSet::all());
+        let (eg, ig, reg, rig) = if crosses {
+            let m = |s: &SubnetId, e: bool| nacl_map(model, s, e);
+            (
+                m(&ss.id, true),
+                m(&sd.id, false),
+                m(&sd.id, true),
+                m(&ss.id, false),
+            )
+        } else {
+            (all.clone(), all.clone(), all.clone(), all)
+        };
+        // Delivered: src → (dst → services) allowed by both forward NACLs.
+        let mut delivered: AddrMap<AddrMap<ServiceSet>> = AddrMap::new();
+        for (lo, hi, si) in ig.restrict(&src_set).iter() {
+            let inner = eg.restrict(&dst).map_values(|se| se.intersection(si));
+            delivered.insert_set(&IpSet::from_addr_range(lo, hi), inner);
+        }
+        // Connectable: replies route back the same way, and return NACLs share an ephemeral port.
+        let back = if crosses {
+            return_routable(model, parts, sd, ss, t.via)
+        } else {
+            src_set.clone()
+        };
+        let mut connectable: AddrMap<AddrMap<ServiceSet>> = AddrMap::new();
+        for (lo, hi, re) in reg.restrict(&src_set.intersection(&back)).iter() {
+            let inner = rig.restrict(&dst).map_values(|ri| return_services(re, ri));
+            connectable.insert_set(&IpSet::from_addr_range(lo, hi), inner);
+        }
+        let connectable = connectable.intersection(&delivered);
+        let only_delivered = delivered.difference(&connectable);
+        let via = t
+            .via
+            .map(|p| p.to_string())
+            .unwrap_or_else(|| "local".into());
+        for (map, is_conn) in [(connectable, true), (only_delivered, false)] {
+            match layer {
+                Layer::Network => emit(&mut rows, &map, ss, sd, &via, is_conn),
+                Layer::Full => {
+                    let full = full_layer(model, &map, ss, sd);
+                    emit(&mut rows, &full, ss, sd, &via, is_conn);
+                }
+            }
+        }
+    }
+    rows
+}
+
+/// Restricts a network-layer box map to interface addresses and their security groups.
+fn full_layer(
+    model: &Model,
+    map: &AddrMap<AddrMap<ServiceSet>>,
+    ss: &Subnet,
+    sd: &Subnet,
+) -> AddrMap<AddrMap<ServiceSet>> {
+    let ix = model.index();
+    let mut out: AddrMap<AddrMap<ServiceSet>> = AddrMap::new();
+    let dst_enis: Vec<&NetworkInterface> = ix
+        .enis_in(&sd.id)
+        .iter()
+        .filter_map(|e| model.network_interfaces.get(e))
+        .collect();
+    for se in ix
+        .enis_in(&ss.id)
+        .iter()
+        .filter_map(|e| model.network_interfaces.get(e))
+    {
+        for &s in &se.addresses {
+            let inner = map.get(s);
+            if inner.is_empty() {
+                continue;
+            }
+            let mut row: AddrMap<ServiceSet> = AddrMap::new();
+            for de in &dst_enis {
+                if de.id == se.id && ss.id == sd.id {
+                    continue;
+                }
+                for &d in &de.addresses {
+                    let net = inner.get(d);
+                    if net.is_empty() {
+                        continue;
+                    }
+                    let svc = net
+                        .intersection(&sg_services(model, se, true, d, de))
+                        .intersection(&sg_services(model, de, false, s, se));
+                    if !svc.is_empty() {
+                        row.insert_set(&IpSet::from_addr(d), svc);
+                    }
+                }
+            }
+            if !row.is_empty() {
+                out.insert_set(&IpSet::from_addr(s), row);
+            }
+        }
+    }
+    out
+}
+
+fn emit(
+    rows: &mut Vec<ReachRow>,
+    map: &AddrMap<AddrMap<ServiceSet>>,
+    ss: &Subnet,
+    sd: &Subnet,
+    via: &str,
+    connectable: bool,
+) {
+    for (lo, hi, inner) in map.iter() {
+        for (dst, services) in inner.group_by_value() {
+            if services.is_empty() {
+                continue;
+            }
+            rows.push(ReachRow {
+                src_vpc: ss.vpc.clone(),
+                src: IpSet::from_addr_range(lo, hi),
+                dst_vpc: sd.vpc.clone(),
+                dst,
+                services,
+                via: via.to_owned(),
+                delivered: true,
+                connectable,
+            });
+        }
+    }
+}
+
+/// Is a peering usable by SG references (kept here for the audit's hygiene checks)?
+pub fn group_reference_can_match(model: &Model, a: &VpcId, b: &VpcId) -> bool {
+    a == b || peered_same_region(model, a, b)
+}

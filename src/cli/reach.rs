@@ -1,0 +1,78 @@
+//! `peerscope reach`: all-pairs reachability as aggregated boxes.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use super::{Format, ReachArgs, exit};
+use crate::engine::Layer;
+use crate::engine::endpoint::select;
+use crate::engine::reach::{ReachOptions, reach};
+
+pub fn run(args: &ReachArgs) -> anyhow::Result<ExitCode> {
+    let loaded = match super::load(&args.input)? {
+        Ok(l) => l,
+        Err(code) => return Ok(code),
+    };
+    let model = &loaded.model;
+    let mut opts = ReachOptions {
+        layer: Some(args.layer.unwrap_or(Layer::Network)),
+        include_intra_vpc: args.include_intra_vpc,
+        ..Default::default()
+    };
+    for (sel, slot, flag) in [
+        (&args.from, &mut opts.from, "--from"),
+        (&args.to, &mut opts.to, "--to"),
+    ] {
+        if let Some(s) = sel {
+            match select(model, s) {
+                Ok(m) => *slot = Some(m),
+                Err(e) => {
+                    eprintln!("peerscope: {flag}: {e}");
+                    return Ok(ExitCode::from(exit::USAGE));
+                }
+            }
+        }
+    }
+    let rows = reach(model, &opts);
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, &rows)?;
+            writeln!(out)?;
+        }
+        Format::Table => {
+            let mut t = crate::report::table([
+                "source VPC",
+                "source",
+                "destination VPC",
+                "destination",
+                "services",
+                "via",
+                "connectable",
+            ]);
+            for r in &rows {
+                t.add_row(vec![
+                    r.src_vpc.to_string(),
+                    r.src.to_string().replace(", ", "\n"),
+                    r.dst_vpc.to_string(),
+                    r.dst.to_string().replace(", ", "\n"),
+                    r.services.to_string(),
+                    r.via.clone(),
+                    if r.connectable {
+                        "yes".into()
+                    } else {
+                        "no (delivered only)".into()
+                    },
+                ]);
+            }
+            writeln!(out, "{t}")?;
+            writeln!(
+                out,
+                "{} box(es), {} layer",
+                rows.len(),
+                opts.layer.unwrap_or(Layer::Network)
+            )?;
+        }
+    }
+    Ok(ExitCode::from(exit::OK))
+}
