@@ -438,9 +438,6 @@ fn full_layer(
             }
             let mut row: AddrMap<ServiceSet> = AddrMap::new();
             for de in &dst_enis {
-                if de.id == se.id && ss.id == sd.id {
-                    continue;
-                }
                 for &d in &de.addresses {
                     let net = inner.get(d);
                     if net.is_empty() {

@@ -1,0 +1,10 @@
+//! The integration tests: one binary (ripgrep style), one module per area.
+
+mod util;
+
+mod cli_check;
+mod external;
+mod fuzz;
+mod loader;
+mod sets_props;
+mod topologies;
