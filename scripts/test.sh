@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Runs every test of peerscope from a fresh clone: formatting, the whole test suite, and clippy.
+# Installs by itself whatever the tests need. `.ci/run` runs exactly this script.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+# Never let the AWS SDK probe the instance-metadata address from a test.
+export AWS_EC2_METADATA_DISABLED=true
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+
+echo "== cargo test"
+cargo test --locked
+
+echo "== cargo clippy"
+cargo clippy --locked --all-targets -- -D warnings
