@@ -78,21 +78,19 @@ pub fn resolve_source(
             eni: None,
         });
     }
-    if let Some((vpc, ip)) = s.split_once('/') {
-        if vpc.starts_with("vpc-") {
-            let ip: IpAddr = ip
-                .parse()
-                .map_err(|_| EndpointError::Unparsable(s.to_owned()))?;
-            let vpc = VpcId::new(vpc);
-            if !model.vpcs.contains_key(&vpc) && model.index().subnets_of(&vpc).is_empty() {
-                return Err(EndpointError::Unknown(vpc.to_string()));
-            }
-            return Ok(Source {
-                eni: eni_at(model, &vpc, ip),
-                vpc,
-                ip,
-            });
+    if let Some((vpc, ip)) = s.split_once('/').filter(|(v, _)| v.starts_with("vpc-")) {
+        let ip: IpAddr = ip
+            .parse()
+            .map_err(|_| EndpointError::Unparsable(s.to_owned()))?;
+        let vpc = VpcId::new(vpc);
+        if !model.vpcs.contains_key(&vpc) && model.index().subnets_of(&vpc).is_empty() {
+            return Err(EndpointError::Unknown(vpc.to_string()));
         }
+        return Ok(Source {
+            eni: eni_at(model, &vpc, ip),
+            vpc,
+            ip,
+        });
     }
     let ip: IpAddr = s.parse().map_err(|_| {
         if s.contains('-') {

@@ -57,7 +57,8 @@ type Partition<'m> = Vec<(IpSet, &'m Route)>;
 pub fn partition<'m>(model: &Model, table: &'m RouteTable) -> Partition<'m> {
     // Every (CIDR, route) candidate with its priority: longer prefix, then CIDR over prefix
     // list, then earlier in table order.
-    let mut cands: Vec<((u8, u8, std::cmp::Reverse<usize>), IpNet, usize)> = Vec::new();
+    type Priority = (u8, u8, std::cmp::Reverse<usize>);
+    let mut cands: Vec<(Priority, IpNet, usize)> = Vec::new();
     for (i, r) in table.routes.iter().enumerate() {
         match &r.destination {
             RouteDestination::Cidr(c) => {
@@ -70,7 +71,7 @@ pub fn partition<'m>(model: &Model, table: &'m RouteTable) -> Partition<'m> {
             }
         }
     }
-    cands.sort_by(|a, b| b.0.cmp(&a.0));
+    cands.sort_by_key(|c| std::cmp::Reverse(c.0));
     let mut covered = IpSet::new();
     let mut won: Vec<IpSet> = vec![IpSet::new(); table.routes.len()];
     for (_, net, i) in cands {
@@ -296,7 +297,7 @@ pub fn reach(model: &Model, opts: &ReachOptions) -> Vec<ReachRow> {
         .par_iter()
         .flat_map_iter(|ss| subnet_rows(model, &parts, ss, layer, opts))
         .collect();
-    rows.sort_by(|a, b| row_key(a).cmp(&row_key(b)));
+    rows.sort_by_cached_key(row_key);
     merge_rows(rows)
 }
 
@@ -332,7 +333,7 @@ fn merge_rows(rows: Vec<ReachRow>) -> Vec<ReachRow> {
         }
     }
     let mut out: Vec<ReachRow> = by.into_values().collect();
-    out.sort_by(|a, b| row_key(a).cmp(&row_key(b)));
+    out.sort_by_cached_key(row_key);
     out
 }
 

@@ -281,10 +281,10 @@ impl Builder {
             }
         }
         for a in &v.ipv6_cidr_block_association_set {
-            if association_counts(a.ipv6_cidr_block_state.as_ref()) {
-                if let Some(c) = &a.ipv6_cidr_block {
-                    cidrs.extend(cidr(c, &at, "Ipv6CidrBlock", &mut self.diags));
-                }
+            if association_counts(a.ipv6_cidr_block_state.as_ref())
+                && let Some(c) = &a.ipv6_cidr_block
+            {
+                cidrs.extend(cidr(c, &at, "Ipv6CidrBlock", &mut self.diags));
             }
         }
         if cidrs.is_empty() {
@@ -334,10 +334,10 @@ impl Builder {
                 .and_then(|c| cidr(c, &at, "CidrBlock", &mut self.diags)),
         );
         for a in &s.ipv6_cidr_block_association_set {
-            if association_counts(a.ipv6_cidr_block_state.as_ref()) {
-                if let Some(c) = &a.ipv6_cidr_block {
-                    cidrs.extend(cidr(c, &at, "Ipv6CidrBlock", &mut self.diags));
-                }
+            if association_counts(a.ipv6_cidr_block_state.as_ref())
+                && let Some(c) = &a.ipv6_cidr_block
+            {
+                cidrs.extend(cidr(c, &at, "Ipv6CidrBlock", &mut self.diags));
             }
         }
         if cidrs.is_empty() {
@@ -1202,15 +1202,15 @@ impl Builder {
             }
         }
         for v in p.vpcs.values_mut() {
-            if v.region.as_str().is_empty() {
-                if let Some(r) = vpc_region.get(&v.id) {
-                    v.region = r.clone();
-                }
+            if v.region.as_str().is_empty()
+                && let Some(r) = vpc_region.get(&v.id)
+            {
+                v.region = r.clone();
             }
-            if v.account.as_str().is_empty() {
-                if let Some(a) = vpc_account.get(&v.id) {
-                    v.account = a.clone();
-                }
+            if v.account.as_str().is_empty()
+                && let Some(a) = vpc_account.get(&v.id)
+            {
+                v.account = a.clone();
             }
         }
         let vpc_loc: HashMap<VpcId, (AccountId, Region)> = p
@@ -1246,10 +1246,10 @@ impl Builder {
             .map(|s| (s.id.clone(), s.vpc.clone()))
             .collect();
         for e in p.network_interfaces.values_mut() {
-            if e.vpc.as_str().is_empty() {
-                if let Some(v) = subnet_vpc.get(&e.subnet) {
-                    e.vpc = v.clone();
-                }
+            if e.vpc.as_str().is_empty()
+                && let Some(v) = subnet_vpc.get(&e.subnet)
+            {
+                e.vpc = v.clone();
             }
             fill(&e.vpc, &mut e.account, &mut e.region);
         }
@@ -1346,10 +1346,11 @@ impl Builder {
                 }
             }
             for r in &t.routes {
-                if let RouteTarget::Peering(pcx) = &r.target {
-                    if !p.peerings.contains_key(pcx) && !r.blackhole {
-                        diags.push(dangling(file.clone(), t.id.as_str(), format!("route {r} names peering connection {pcx} which is not in the snapshot (treated as inactive)")));
-                    }
+                if let RouteTarget::Peering(pcx) = &r.target
+                    && !p.peerings.contains_key(pcx)
+                    && !r.blackhole
+                {
+                    diags.push(dangling(file.clone(), t.id.as_str(), format!("route {r} names peering connection {pcx} which is not in the snapshot (treated as inactive)")));
                 }
                 if let RouteDestination::PrefixList(pl) = &r.destination {
                     let severity =
@@ -1490,12 +1491,11 @@ impl Builder {
             }
             let mut reported = BTreeSet::new();
             for rule in g.ingress.iter().chain(&g.egress) {
-                if let RulePeer::PrefixList(pl) = &rule.peer {
-                    if !p.prefix_lists.get(pl).is_some_and(|l| l.entries_known)
-                        && reported.insert(pl)
-                    {
-                        diags.push(Diagnostic::warning(Code::DanglingReference, format!("rule names prefix list {pl} whose entries are not in the snapshot (the rule matches nothing)")).in_file(file.clone()).object(g.id.as_str()));
-                    }
+                if let RulePeer::PrefixList(pl) = &rule.peer
+                    && !p.prefix_lists.get(pl).is_some_and(|l| l.entries_known)
+                    && reported.insert(pl)
+                {
+                    diags.push(Diagnostic::warning(Code::DanglingReference, format!("rule names prefix list {pl} whose entries are not in the snapshot (the rule matches nothing)")).in_file(file.clone()).object(g.id.as_str()));
                 }
             }
         }
