@@ -246,10 +246,10 @@ impl<T: Bound> IntervalSet<T> {
                 if blo > ahi {
                     break;
                 }
-                if blo > cur {
-                    if let Some(p) = blo.pred() {
-                        out.push((cur, p));
-                    }
+                if blo > cur
+                    && let Some(p) = blo.pred()
+                {
+                    out.push((cur, p));
                 }
                 match bhi.succ() {
                     // b range ends inside this a range: consume it.
@@ -279,10 +279,10 @@ impl<T: Bound> IntervalSet<T> {
         // `None` once the set has reached MAX.
         let mut next = Some(T::MIN);
         for &(lo, hi) in &self.ranges {
-            if let (Some(n), Some(p)) = (next, lo.pred()) {
-                if n <= p {
-                    out.push((n, p));
-                }
+            if let (Some(n), Some(p)) = (next, lo.pred())
+                && n <= p
+            {
+                out.push((n, p));
             }
             next = hi.succ();
         }
@@ -351,15 +351,15 @@ impl<T: Bound> IntervalSet<T> {
             .ranges
             .partition_point(|&(l, _)| hi.succ().is_none_or(|n| l <= n));
         let (mut nlo, mut nhi) = (lo, hi);
-        if let Some(&(l, _)) = self.ranges.get(start) {
-            if start < end {
-                nlo = nlo.min(l);
-            }
+        if start < end
+            && let Some(&(l, _)) = self.ranges.get(start)
+        {
+            nlo = nlo.min(l);
         }
-        if end > start {
-            if let Some(&(_, h)) = self.ranges.get(end - 1) {
-                nhi = nhi.max(h);
-            }
+        if end > start
+            && let Some(&(_, h)) = self.ranges.get(end - 1)
+        {
+            nhi = nhi.max(h);
         }
         let end = end.max(start);
         self.ranges.splice(start..end, [(nlo, nhi)]);

@@ -114,10 +114,10 @@ pub fn range_to_cidrs_v4(lo: u32, hi: u32) -> Vec<Ipv4Net> {
     range_blocks(u128::from(lo), u128::from(hi), 32, |net, len| {
         // `net` came from a u32 range and `len <= 32`: both conversions
         // always succeed, and are checked rather than cast or unwrapped.
-        if let Ok(a) = u32::try_from(net) {
-            if let Ok(n) = Ipv4Net::new(u32_to_ipv4(a), len) {
-                out.push(n);
-            }
+        if let Ok(a) = u32::try_from(net)
+            && let Ok(n) = Ipv4Net::new(u32_to_ipv4(a), len)
+        {
+            out.push(n);
         }
     });
     out

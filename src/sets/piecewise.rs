@@ -115,10 +115,10 @@ impl<T: Bound, V: Lattice> PiecewiseMap<T, V> {
         // First value not yet covered by a piece; None once MAX is covered.
         let mut next = Some(T::MIN);
         for (lo, hi) in set.iter() {
-            if let Some(n) = next {
-                if n < lo {
-                    out.push((n, V::empty()));
-                }
+            if let Some(n) = next
+                && n < lo
+            {
+                out.push((n, V::empty()));
             }
             out.push((lo, v.clone()));
             next = hi.succ();
@@ -212,11 +212,11 @@ impl<T: Bound, V: Lattice> PiecewiseMap<T, V> {
             }
             emit(&mut seg, lo.max(*start), old.union(&v));
         }
-        if let (Some(h1), Some((_, old))) = (hi.succ(), self.pieces.get(j)) {
-            if h1 <= self.end_of(j) {
-                // Tail of piece j, after hi, keeps its old value.
-                emit(&mut seg, h1, old.clone());
-            }
+        if let (Some(h1), Some((_, old))) = (hi.succ(), self.pieces.get(j))
+            && h1 <= self.end_of(j)
+        {
+            // Tail of piece j, after hi, keeps its old value.
+            emit(&mut seg, h1, old.clone());
         }
         // The piece after the window may now equal the last value: absorb it.
         let mut end = j + 1;

@@ -349,7 +349,7 @@ mod tests {
     fn syntax_error_has_line_and_column() {
         let (_, d) = parse_file("{\"Vpcs\": [\n  {\"VpcId\": \"vpc-1\",}\n]}");
         assert_eq!(d[0].code, Code::MalformedJson);
-        assert_eq!((d[0].line, d[0].column), (Some(2), Some(20)));
+        assert_eq!((d[0].line, d[0].column), (Some(2), Some(21)));
     }
 
     #[test]
