@@ -99,14 +99,7 @@ fn services(protocol: Protocol, ports: PortRange) -> ServiceSet {
 }
 
 /// What a NACL direction allows, by the other end's address: first match per packet.
-fn nacl_map(model: &Model, subnet: &SubnetId, egress: bool) -> AddrMap<ServiceSet> {
-    let acl = match model.index().nacl_of(subnet) {
-        NaclBinding::Acl(id) => model.network_acls.get(id),
-        NaclBinding::Unfiltered => None,
-    };
-    let Some(acl) = acl else {
-        return AddrMap::constant(ServiceSet::all());
-    };
+fn nacl_map(acl: &NetworkAcl, egress: bool) -> AddrMap<ServiceSet> {
     let entries = if egress { &acl.egress } else { &acl.ingress };
     let mut remaining = AddrMap::constant(ServiceSet::all());
     let mut allowed = AddrMap::new();
@@ -118,6 +111,51 @@ fn nacl_map(model: &Model, subnet: &SubnetId, egress: bool) -> AddrMap<ServiceSe
         remaining = remaining.difference(&bx);
     }
     allowed
+}
+
+/// What is computed once per snapshot and shared by every source subnet: route-table
+/// partitions and NACL maps (many subnets share one table or ACL).
+struct Ctx<'m> {
+    model: &'m Model,
+    parts: HashMap<RouteTableId, Partition<'m>>,
+    nacls: HashMap<(NetworkAclId, bool), AddrMap<ServiceSet>>,
+    unfiltered: AddrMap<ServiceSet>,
+}
+
+impl<'m> Ctx<'m> {
+    fn new(model: &'m Model) -> Ctx<'m> {
+        let parts = model
+            .route_tables
+            .values()
+            .collect::<Vec<_>>()
+            .par_iter()
+            .map(|t| (t.id.clone(), partition(model, t)))
+            .collect();
+        let nacls = model
+            .network_acls
+            .values()
+            .collect::<Vec<_>>()
+            .par_iter()
+            .flat_map_iter(|a| [true, false].map(|e| ((a.id.clone(), e), nacl_map(a, e))))
+            .collect();
+        Ctx {
+            model,
+            parts,
+            nacls,
+            unfiltered: AddrMap::constant(ServiceSet::all()),
+        }
+    }
+
+    /// The NACL map of a subnet's traffic in one direction.
+    fn nacl(&self, subnet: &SubnetId, egress: bool) -> &AddrMap<ServiceSet> {
+        match self.model.index().nacl_of(subnet) {
+            NaclBinding::Acl(id) => self
+                .nacls
+                .get(&(id.clone(), egress))
+                .unwrap_or(&self.unfiltered),
+            NaclBinding::Unfiltered => &self.unfiltered,
+        }
+    }
 }
 
 /// tcp/udp source ports 1024–65535 and every other protocol: what a reply may use.
@@ -287,15 +325,11 @@ fn sg_services(
 /// Computes all-pairs reachability.
 pub fn reach(model: &Model, opts: &ReachOptions) -> Vec<ReachRow> {
     let layer = opts.layer.unwrap_or(Layer::Network);
-    let parts: HashMap<RouteTableId, Partition<'_>> = model
-        .route_tables
-        .values()
-        .map(|t| (t.id.clone(), partition(model, t)))
-        .collect();
+    let ctx = Ctx::new(model);
     let subnets: Vec<&Subnet> = model.subnets.values().collect();
     let mut rows: Vec<ReachRow> = subnets
         .par_iter()
-        .flat_map_iter(|ss| subnet_rows(model, &parts, ss, layer, opts))
+        .flat_map_iter(|ss| subnet_rows(&ctx, ss, layer, opts))
         .collect();
     rows.sort_by_cached_key(row_key);
     merge_rows(rows)
@@ -337,13 +371,8 @@ fn merge_rows(rows: Vec<ReachRow>) -> Vec<ReachRow> {
     out
 }
 
-fn subnet_rows(
-    model: &Model,
-    parts: &HashMap<RouteTableId, Partition<'_>>,
-    ss: &Subnet,
-    layer: Layer,
-    opts: &ReachOptions,
-) -> Vec<ReachRow> {
+fn subnet_rows(ctx: &Ctx<'_>, ss: &Subnet, layer: Layer, opts: &ReachOptions) -> Vec<ReachRow> {
+    let (model, parts) = (ctx.model, &ctx.parts);
     let mut src_set = cidr_set(&ss.cidrs);
     if let Some(from) = &opts.from {
         src_set = src_set.intersection(from.get(&ss.vpc).unwrap_or(&IpSet::new()));
@@ -365,17 +394,16 @@ fn subnet_rows(
             continue;
         }
         let crosses = sd.id != ss.id;
-        let all = AddrMap::constant(ServiceSet::all());
+        let all = &ctx.unfiltered;
         let (eg, ig, reg, rig) = if crosses {
-            let m = |s: &SubnetId, e: bool| nacl_map(model, s, e);
             (
-                m(&ss.id, true),
-                m(&sd.id, false),
-                m(&sd.id, true),
-                m(&ss.id, false),
+                ctx.nacl(&ss.id, true),
+                ctx.nacl(&sd.id, false),
+                ctx.nacl(&sd.id, true),
+                ctx.nacl(&ss.id, false),
             )
         } else {
-            (all.clone(), all.clone(), all.clone(), all)
+            (all, all, all, all)
         };
         // Delivered: src → (dst → services) allowed by both forward NACLs.
         let mut delivered: AddrMap<AddrMap<ServiceSet>> = AddrMap::new();
