@@ -10,11 +10,14 @@
 //!
 //! Core modules do no I/O except [`snapshot`], which reads files.
 
+pub mod audit;
 pub mod cli;
 pub mod diagnostics;
 pub mod engine;
 pub mod ids;
+pub mod intent;
 pub mod model;
 pub mod report;
 pub mod sets;
 pub mod snapshot;
+pub mod util;

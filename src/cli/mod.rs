@@ -4,6 +4,7 @@
 //! Exit codes (documented in the README): 0 success and nothing to report, 1 findings or
 //! error-level diagnostics, 2 usage or unusable input, 3 partial snapshot (collection).
 
+mod audit;
 mod check;
 mod query;
 mod reach;
@@ -34,6 +35,40 @@ pub enum Command {
     Query(QueryArgs),
     /// All-pairs reachability between VPCs as aggregated boxes.
     Reach(ReachArgs),
+    /// Hold a snapshot against its intent: exposures, broken requirements, hygiene.
+    Audit(AuditArgs),
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum AuditFormat {
+    #[default]
+    Table,
+    Json,
+    Sarif,
+    Markdown,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AuditArgs {
+    #[command(flatten)]
+    pub input: SnapshotArgs,
+    /// The intent file (default: SNAPSHOT/intent.toml when present).
+    #[arg(long, value_name = "FILE")]
+    pub intent: Option<PathBuf>,
+    /// Override the intent's layer.
+    #[arg(long, value_enum)]
+    pub layer: Option<crate::engine::Layer>,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: AuditFormat,
+    /// Exit 1 when a finding at or above this severity remains.
+    #[arg(long, value_enum, default_value = "medium")]
+    pub fail_on: crate::audit::Severity,
+    /// Report only findings whose fingerprint is not in this baseline.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Write the fingerprints of this run's findings as a baseline.
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -160,5 +195,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Check(args) => check::run(&args),
         Command::Query(args) => query::run(&args),
         Command::Reach(args) => reach::run(&args),
+        Command::Audit(args) => audit::run(&args),
     }
 }

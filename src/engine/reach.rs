@@ -35,6 +35,8 @@ pub struct ReachRow {
     pub src_vpc: VpcId,
     pub src: IpSet,
     pub dst_vpc: VpcId,
+    /// The subnet the destination addresses lie in.
+    pub dst_subnet: SubnetId,
     pub dst: IpSet,
     pub services: ServiceSet,
     /// `local` or the peering connection crossed.
@@ -505,6 +507,7 @@ fn emit(
                 src_vpc: ss.vpc.clone(),
                 src: IpSet::from_addr_range(lo, hi),
                 dst_vpc: sd.vpc.clone(),
+                dst_subnet: sd.id.clone(),
                 dst,
                 services,
                 via: via.to_owned(),

@@ -2,6 +2,7 @@
 //! rendering for people and JSON for machines. Reports compute nothing about reachability; they
 //! shape results that the core modules produced.
 
+pub mod audit;
 pub mod inventory;
 
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};

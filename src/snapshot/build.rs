@@ -1113,7 +1113,8 @@ impl Builder {
     }
 
     /// Resolves locations and references, and returns the model with every diagnostic.
-    pub fn finish(mut self) -> (Model, Vec<Diagnostic>) {
+    /// Also returns, for every object id, the file it was first read from.
+    pub fn finish(mut self) -> (Model, Vec<Diagnostic>, BTreeMap<String, PathBuf>) {
         // ENIs seen only in describe-instances; instance ids attach to the interface records.
         for (id, eni) in std::mem::take(&mut self.instance_enis) {
             match self.parts.network_interfaces.get_mut(&id) {
@@ -1152,7 +1153,8 @@ impl Builder {
         check_coverage(&model, &mut diags);
         diags.sort();
         diags.dedup();
-        (model, diags)
+        let origins = self.origin.into_iter().collect();
+        (model, diags, origins)
     }
 
     fn file_of(&self, id: &str) -> PathBuf {

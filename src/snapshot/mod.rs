@@ -10,6 +10,7 @@ pub mod layout;
 mod parse;
 mod raw;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -27,6 +28,9 @@ pub struct Loaded {
     /// How many `*.json` files were read, and how many held something peerscope knows.
     pub files_read: usize,
     pub files_recognised: usize,
+    /// Object id → the file (relative to the root) it was read from, for reports that point
+    /// at a file (SARIF locations).
+    pub origins: BTreeMap<String, PathBuf>,
 }
 
 impl Loaded {
@@ -100,7 +104,7 @@ pub fn load(root: &Path) -> Result<Loaded, LoadError> {
         }
         builder.add_file(f, contents);
     }
-    let (model, more) = builder.finish();
+    let (model, more, origins) = builder.finish();
     if recognised == 0 {
         return Err(LoadError::NothingRecognisable(root.to_path_buf()));
     }
@@ -112,5 +116,6 @@ pub fn load(root: &Path) -> Result<Loaded, LoadError> {
         diagnostics,
         files_read: files.len(),
         files_recognised: recognised,
+        origins,
     })
 }

@@ -122,8 +122,16 @@ pub fn parse_file(text: &str) -> (FileContents, Vec<Diagnostic>) {
         Err(_) => match parse_with(text, Mode::Tolerant) {
             Ok(out) => out,
             Err(e) => {
+                // A file that is not JSON at all is malformed even when its shape failed first
+                // (a truncated `[…`): report the syntax error, not "not a response".
+                let e = if e.is_data() {
+                    serde_json::from_str::<IgnoredAny>(text).err().unwrap_or(e)
+                } else {
+                    e
+                };
+                // serde_json says column 0 before a line's first character; ours are 1-based.
                 let d = Diagnostic::error(Code::MalformedJson, describe_json_error(&e))
-                    .at(e.line(), e.column());
+                    .at(e.line(), e.column().max(1));
                 let d = if e.is_data() {
                     Diagnostic {
                         code: Code::NotAResponse,
@@ -304,7 +312,7 @@ fn absolute_position(text: &str, slice: &str, e: &serde_json::Error) -> (usize, 
     if e.line() <= 1 {
         (base_line, base_col + e.column().saturating_sub(1))
     } else {
-        (base_line + e.line() - 1, e.column())
+        (base_line + e.line() - 1, e.column().max(1))
     }
 }
 

@@ -1,0 +1,707 @@
+//! The audit: every delivered flow beyond the intended scope, every broken requirement, and
+//! the hygiene problems that need no intent — each a [`Finding`] with a severity, the
+//! components that let it through (what to tighten) and a stable fingerprint.
+//!
+//! Exposure is computed on sets: the delivered boxes of `reach` minus the `allow` boxes of the
+//! intent, plus whatever an `allow` would cover but a `deny` forbids. Components come from the
+//! per-packet explanation of one representative flow of each box.
+
+mod hygiene;
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::engine::endpoint::eni_at;
+use crate::engine::explain::{Hop, explain};
+use crate::engine::reach::{ReachOptions, ReachRow, reach};
+use crate::engine::{Flow, Layer, Reason};
+use crate::intent::Intent;
+use crate::model::*;
+use crate::sets::{IpSet, ServiceSet};
+
+/// How serious a finding is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        })
+    }
+}
+
+/// What kind of finding; the kebab-case names are stable (snapshot-tested).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    /// A delivered flow no `allow` covers.
+    Exposure,
+    /// A delivered flow a `deny` forbids.
+    DeniedFlow,
+    /// A `require`d flow that is not connectable.
+    BrokenRequirement,
+    BlackholeRoute,
+    InactivePeeringRoute,
+    RouteWiderThanPeer,
+    RouteCoversWholePeer,
+    ExternalPeering,
+    CrossRegionGroupReference,
+    OpenToWorldOverPeering,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 10] = [
+        Kind::Exposure,
+        Kind::DeniedFlow,
+        Kind::BrokenRequirement,
+        Kind::BlackholeRoute,
+        Kind::InactivePeeringRoute,
+        Kind::RouteWiderThanPeer,
+        Kind::RouteCoversWholePeer,
+        Kind::ExternalPeering,
+        Kind::CrossRegionGroupReference,
+        Kind::OpenToWorldOverPeering,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Exposure => "exposure",
+            Kind::DeniedFlow => "denied-flow",
+            Kind::BrokenRequirement => "broken-requirement",
+            Kind::BlackholeRoute => "blackhole-route",
+            Kind::InactivePeeringRoute => "inactive-peering-route",
+            Kind::RouteWiderThanPeer => "route-wider-than-peer",
+            Kind::RouteCoversWholePeer => "route-covers-whole-peer",
+            Kind::ExternalPeering => "external-peering",
+            Kind::CrossRegionGroupReference => "cross-region-group-reference",
+            Kind::OpenToWorldOverPeering => "open-to-world-over-peering",
+        }
+    }
+
+    /// One sentence for rule listings (SARIF `shortDescription`).
+    pub fn description(self) -> &'static str {
+        match self {
+            Kind::Exposure => "A flow is delivered that no allow rule of the intent covers.",
+            Kind::DeniedFlow => "A flow is delivered that a deny rule of the intent forbids.",
+            Kind::BrokenRequirement => "A flow the intent requires is not connectable.",
+            Kind::BlackholeRoute => "A route is a blackhole: it wins the match and drops packets.",
+            Kind::InactivePeeringRoute => {
+                "A route points at a peering connection that is not active or not in the snapshot."
+            }
+            Kind::RouteWiderThanPeer => {
+                "A peering route covers addresses outside the peer VPC's CIDR blocks."
+            }
+            Kind::RouteCoversWholePeer => {
+                "A peering route covers the whole peer VPC where only some of its subnets are used."
+            }
+            Kind::ExternalPeering => {
+                "A peering connection joins a VPC of an account the intent does not name."
+            }
+            Kind::CrossRegionGroupReference => {
+                "A security-group rule references a group across a cross-region peering: it can never match."
+            }
+            Kind::OpenToWorldOverPeering => {
+                "A security-group rule open to 0.0.0.0/0 or ::/0 admits flows from other VPCs over peering."
+            }
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A component that takes part in a finding: what to look at or tighten.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Component {
+    /// route-table, peering, network-acl, security-group, subnet, network-interface, intent.
+    pub kind: String,
+    pub id: String,
+    pub detail: String,
+}
+
+/// The flows a finding is about (exposures, denied flows, broken requirements).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FlowBox {
+    pub src_vpc: VpcId,
+    pub src_account: AccountId,
+    pub src: IpSet,
+    pub dst_vpc: VpcId,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dst_subnet: Option<SubnetId>,
+    pub dst: IpSet,
+    pub services: ServiceSet,
+    pub via: String,
+}
+
+/// One finding.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub kind: Kind,
+    pub severity: Severity,
+    pub fingerprint: String,
+    pub title: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flows: Option<FlowBox>,
+    /// For broken requirements: why the representative flow fails.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<Reason>,
+    pub components: Vec<Component>,
+    /// What to change.
+    pub tighten: String,
+    /// The intent rule involved, `file:line`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+}
+
+/// The result of an audit.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AuditReport {
+    pub layer: Layer,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub intent: Option<String>,
+    pub findings: Vec<Finding>,
+    pub summary: BTreeMap<Severity, usize>,
+}
+
+impl AuditReport {
+    /// The most severe finding, if any.
+    pub fn worst(&self) -> Option<Severity> {
+        self.findings.iter().map(|f| f.severity).max()
+    }
+}
+
+/// A stable fingerprint from the parts that identify a finding (never from positions).
+pub fn fingerprint(parts: &[&str]) -> String {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(p.as_bytes());
+        h.update([0u8]);
+    }
+    h.finalize()
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A box of flows: sources × destinations × services, within one VPC pair.
+#[derive(Clone, Debug)]
+struct Bx {
+    src: IpSet,
+    dst: IpSet,
+    svc: ServiceSet,
+}
+
+impl Bx {
+    fn is_empty(&self) -> bool {
+        self.src.is_empty() || self.dst.is_empty() || self.svc.is_empty()
+    }
+
+    fn intersection(&self, o: &Bx) -> Bx {
+        Bx {
+            src: self.src.intersection(&o.src),
+            dst: self.dst.intersection(&o.dst),
+            svc: self.svc.intersection(&o.svc),
+        }
+    }
+
+    /// `self − o` as disjoint boxes.
+    fn difference(&self, o: &Bx) -> Vec<Bx> {
+        let common = self.intersection(o);
+        if common.is_empty() {
+            return vec![self.clone()];
+        }
+        let parts = [
+            Bx {
+                src: self.src.difference(&o.src),
+                dst: self.dst.clone(),
+                svc: self.svc.clone(),
+            },
+            Bx {
+                src: common.src.clone(),
+                dst: self.dst.difference(&o.dst),
+                svc: self.svc.clone(),
+            },
+            Bx {
+                src: common.src,
+                dst: common.dst,
+                svc: self.svc.difference(&o.svc),
+            },
+        ];
+        parts.into_iter().filter(|b| !b.is_empty()).collect()
+    }
+}
+
+const ADMIN_PORTS: &[u16] = &[22, 23, 3389, 5900, 5985, 5986];
+const DATABASE_PORTS: &[u16] = &[
+    1433, 1521, 2379, 3306, 5432, 5439, 6379, 7000, 9042, 9200, 11211, 27017,
+];
+
+/// Severity of delivered flows beyond intent.
+fn exposure_severity(b: &FlowBox, external: bool) -> Severity {
+    let any = b.services.is_full() || b.services.tcp_ports().is_full();
+    let sensitive = ADMIN_PORTS
+        .iter()
+        .chain(DATABASE_PORTS)
+        .any(|p| b.services.contains(Protocol::TCP, Some(*p)));
+    let wide = b.src.count_v4() >= 1 << 16 || b.src.count_v6() >= 1u128 << 64;
+    match (external, sensitive || any) {
+        (true, true) => Severity::Critical,
+        (true, false) | (false, true) => Severity::High,
+        (false, false) if wide || b.services.tcp_ports().count() > 1024 => Severity::Medium,
+        _ => Severity::Low,
+    }
+}
+
+/// One representative flow of a box: its first source, first destination, first service.
+fn representative(model: &Model, src_vpc: &VpcId, b: &Bx, layer: Layer) -> Option<Flow> {
+    let src = b.src.iter_ranges().next()?.0;
+    let dst = b.dst.iter_ranges().next()?.0;
+    let (proto, port) = if let Some(p) = b.svc.tcp_ports().first() {
+        (Protocol::TCP, Some(p))
+    } else if let Some(p) = b.svc.udp_ports().first() {
+        (Protocol::UDP, Some(p))
+    } else {
+        (b.svc.other_protocols().first()?, None)
+    };
+    let src_eni = match layer {
+        Layer::Full => eni_at(model, src_vpc, src),
+        Layer::Network => None,
+    };
+    Some(Flow {
+        src_vpc: src_vpc.clone(),
+        src,
+        src_eni,
+        dst,
+        proto,
+        port,
+    })
+}
+
+fn hop_component(h: &Hop) -> Component {
+    use crate::engine::explain::HopKind::*;
+    let kind = match h.kind {
+        SourceEni | DestinationEni => "network-interface",
+        SourceSubnet | DestinationSubnet => "subnet",
+        RouteTable => "route-table",
+        Peering => "peering",
+        SourceSecurityGroup | DestinationSecurityGroup => "security-group",
+        SourceNacl | DestinationNacl => "network-acl",
+    };
+    Component {
+        kind: kind.into(),
+        id: h.id.clone(),
+        detail: h.detail.clone(),
+    }
+}
+
+/// Audits a model against an intent (or only hygiene when `intent` is `None`).
+pub fn audit(model: &Model, intent: Option<&Intent>, layer: Option<Layer>) -> AuditReport {
+    let layer =
+        layer
+            .or(intent.and_then(|i| i.layer))
+            .unwrap_or(if model.network_interfaces.is_empty() {
+                Layer::Network
+            } else {
+                Layer::Full
+            });
+    let mut findings = Vec::new();
+    if let Some(intent) = intent {
+        let rows = reach(
+            model,
+            &ReachOptions {
+                layer: Some(layer),
+                include_intra_vpc: true,
+                ..Default::default()
+            },
+        );
+        let zones = intent.resolve(model);
+        findings.extend(exposures(model, intent, &zones, &rows, layer));
+        findings.extend(requirements(model, intent, &zones, &rows, layer));
+    }
+    findings.extend(hygiene::findings(model, intent, layer));
+    findings.sort_by(|a, b| {
+        (
+            std::cmp::Reverse(a.severity),
+            a.kind,
+            &a.title,
+            &a.fingerprint,
+        )
+            .cmp(&(
+                std::cmp::Reverse(b.severity),
+                b.kind,
+                &b.title,
+                &b.fingerprint,
+            ))
+    });
+    findings.dedup_by(|a, b| a.fingerprint == b.fingerprint);
+    let mut summary = BTreeMap::new();
+    for f in &findings {
+        *summary.entry(f.severity).or_default() += 1;
+    }
+    AuditReport {
+        layer,
+        intent: intent.map(|i| i.file.display().to_string()),
+        findings,
+        summary,
+    }
+}
+
+fn zone_box(
+    zones: &BTreeMap<String, BTreeMap<VpcId, IpSet>>,
+    from: &str,
+    to: &str,
+    src_vpc: &VpcId,
+    dst_vpc: &VpcId,
+    svc: &ServiceSet,
+) -> Bx {
+    let get = |z: &str, v: &VpcId| {
+        zones
+            .get(z)
+            .and_then(|m| m.get(v))
+            .cloned()
+            .unwrap_or_default()
+    };
+    Bx {
+        src: get(from, src_vpc),
+        dst: get(to, dst_vpc),
+        svc: svc.clone(),
+    }
+}
+
+fn account_of(model: &Model, vpc: &VpcId) -> AccountId {
+    model
+        .vpcs
+        .get(vpc)
+        .map(|v| v.account.clone())
+        .unwrap_or_else(|| AccountId::new("unknown"))
+}
+
+fn exposures(
+    model: &Model,
+    intent: &Intent,
+    zones: &BTreeMap<String, BTreeMap<VpcId, IpSet>>,
+    rows: &[ReachRow],
+    layer: Layer,
+) -> Vec<Finding> {
+    let applies = |r: &crate::intent::Rule| r.layer.is_none_or(|l| l == layer);
+    // Beyond intent: delivered boxes minus every allow; plus delivered ∩ deny.
+    // Grouped by source VPC, destination subnet, via, kind and the deny rule involved.
+    type Group = (VpcId, SubnetId, String, Kind, Option<String>);
+    let mut out: BTreeMap<Group, Vec<Bx>> = BTreeMap::new();
+    for row in rows {
+        if row.src_vpc == row.dst_vpc && !intent.audit_intra_vpc {
+            continue;
+        }
+        let whole = Bx {
+            src: row.src.clone(),
+            dst: row.dst.clone(),
+            svc: row.services.clone(),
+        };
+        let mut left = vec![whole.clone()];
+        for a in intent.allow.iter().filter(|r| applies(r)) {
+            let ab = zone_box(
+                zones,
+                &a.from,
+                &a.to,
+                &row.src_vpc,
+                &row.dst_vpc,
+                &a.services,
+            );
+            left = left.iter().flat_map(|b| b.difference(&ab)).collect();
+        }
+        let key = (row.src_vpc.clone(), row.dst_subnet.clone(), row.via.clone());
+        for b in left {
+            out.entry((
+                key.0.clone(),
+                key.1.clone(),
+                key.2.clone(),
+                Kind::Exposure,
+                None,
+            ))
+            .or_default()
+            .push(b);
+        }
+        for d in intent.deny.iter().filter(|r| applies(r)) {
+            let hit = whole.intersection(&zone_box(
+                zones,
+                &d.from,
+                &d.to,
+                &row.src_vpc,
+                &row.dst_vpc,
+                &d.services,
+            ));
+            if !hit.is_empty() {
+                out.entry((
+                    key.0.clone(),
+                    key.1.clone(),
+                    key.2.clone(),
+                    Kind::DeniedFlow,
+                    Some(d.at.clone()),
+                ))
+                .or_default()
+                .push(hit);
+            }
+        }
+    }
+    let mut findings = Vec::new();
+    for ((src_vpc, dst_subnet, via, kind, rule), boxes) in out {
+        for b in merge_boxes(boxes) {
+            let dst_vpc = model
+                .subnets
+                .get(&dst_subnet)
+                .map(|s| s.vpc.clone())
+                .unwrap_or_else(|| VpcId::new(""));
+            let src_account = account_of(model, &src_vpc);
+            let external = !intent.is_known_account(&src_account);
+            let flows = FlowBox {
+                src_vpc: src_vpc.clone(),
+                src_account,
+                src: b.src.clone(),
+                dst_vpc: dst_vpc.clone(),
+                dst_subnet: Some(dst_subnet.clone()),
+                dst: b.dst.clone(),
+                services: b.svc.clone(),
+                via: via.clone(),
+            };
+            let mut severity = exposure_severity(&flows, external);
+            if kind == Kind::DeniedFlow {
+                severity = severity.max(Severity::High);
+            }
+            let components: Vec<Component> = representative(model, &src_vpc, &b, layer)
+                .and_then(|f| explain(model, &f, layer).ok())
+                .map(|e| e.path.iter().map(hop_component).collect())
+                .unwrap_or_default();
+            let tighten = tighten_text(&components, &flows);
+            let title = format!(
+                "{} {} → {} {} {} via {}",
+                src_vpc, b.src, dst_vpc, b.dst, b.svc, via
+            );
+            let fp = fingerprint(&[
+                kind.as_str(),
+                src_vpc.as_str(),
+                dst_subnet.as_str(),
+                &via,
+                &b.src.to_string(),
+                &b.dst.to_string(),
+                &b.svc.to_string(),
+            ]);
+            findings.push(Finding {
+                kind,
+                severity,
+                fingerprint: fp,
+                title,
+                flows: Some(flows),
+                reason: None,
+                components,
+                tighten,
+                rule: rule.clone(),
+            });
+        }
+    }
+    findings
+}
+
+/// What to tighten, from the components that let a box through.
+fn tighten_text(components: &[Component], b: &FlowBox) -> String {
+    let mut parts = Vec::new();
+    for c in components {
+        match c.kind.as_str() {
+            "security-group" if c.detail.starts_with("ingress") => parts.push(format!(
+                "narrow {} {} to the intended sources",
+                c.id, c.detail
+            )),
+            "route-table" => parts.push(format!(
+                "narrow the route in {} ({}) to the intended destination CIDRs",
+                c.id,
+                c.detail.trim_start_matches("route ")
+            )),
+            "network-acl" if c.detail.contains("allow") && c.detail.starts_with("ingress") => parts
+                .push(format!(
+                    "add a deny before {} in {}",
+                    c.detail.trim_start_matches("ingress "),
+                    c.id
+                )),
+            _ => {}
+        }
+    }
+    if parts.is_empty() {
+        format!(
+            "restrict {} from {} or declare it in an allow rule",
+            b.services, b.src
+        )
+    } else {
+        parts.join("; ")
+    }
+}
+
+/// Unions boxes that differ only in their sources (then only in their destinations).
+fn merge_boxes(boxes: Vec<Bx>) -> Vec<Bx> {
+    let mut by_dst: BTreeMap<(String, String), Bx> = BTreeMap::new();
+    for b in boxes {
+        let k = (b.dst.to_string(), b.svc.to_string());
+        match by_dst.get_mut(&k) {
+            Some(e) => e.src = e.src.union(&b.src),
+            None => {
+                by_dst.insert(k, b);
+            }
+        }
+    }
+    let mut by_src: BTreeMap<(String, String), Bx> = BTreeMap::new();
+    for b in by_dst.into_values() {
+        let k = (b.src.to_string(), b.svc.to_string());
+        match by_src.get_mut(&k) {
+            Some(e) => e.dst = e.dst.union(&b.dst),
+            None => {
+                by_src.insert(k, b);
+            }
+        }
+    }
+    by_src.into_values().collect()
+}
+
+fn requirements(
+    model: &Model,
+    intent: &Intent,
+    zones: &BTreeMap<String, BTreeMap<VpcId, IpSet>>,
+    rows: &[ReachRow],
+    layer: Layer,
+) -> Vec<Finding> {
+    // In the full layer endpoints are interface addresses: a zone's subnets stand for the
+    // interfaces in them.
+    let endpoints: BTreeMap<VpcId, IpSet> = match layer {
+        Layer::Network => BTreeMap::new(),
+        Layer::Full => {
+            let mut m: BTreeMap<VpcId, IpSet> = BTreeMap::new();
+            for e in model.network_interfaces.values() {
+                let s = m.entry(e.vpc.clone()).or_default();
+                *s = s.union(&IpSet::from_nets(
+                    e.addresses.iter().map(|a| ipnet::IpNet::from(*a)),
+                ));
+            }
+            m
+        }
+    };
+    let restrict = |vpc: &VpcId, set: &IpSet| match layer {
+        Layer::Network => set.clone(),
+        Layer::Full => set.intersection(endpoints.get(vpc).unwrap_or(&IpSet::new())),
+    };
+    let mut findings = Vec::new();
+    for req in intent
+        .require
+        .iter()
+        .filter(|r| r.layer.is_none_or(|l| l == layer))
+    {
+        let empty = BTreeMap::new();
+        let from = zones.get(&req.from).unwrap_or(&empty);
+        let to = zones.get(&req.to).unwrap_or(&empty);
+        for (sv, ss) in from {
+            for (dv, ds) in to {
+                let want = Bx {
+                    src: restrict(sv, ss),
+                    dst: restrict(dv, ds),
+                    svc: req.services.clone(),
+                };
+                if want.is_empty() {
+                    continue;
+                }
+                let mut missing = vec![want];
+                for r in rows
+                    .iter()
+                    .filter(|r| r.connectable && &r.src_vpc == sv && &r.dst_vpc == dv)
+                {
+                    let got = Bx {
+                        src: r.src.clone(),
+                        dst: r.dst.clone(),
+                        svc: r.services.clone(),
+                    };
+                    missing = missing.iter().flat_map(|b| b.difference(&got)).collect();
+                    if missing.is_empty() {
+                        break;
+                    }
+                }
+                for b in merge_boxes(missing) {
+                    let explanation = representative(model, sv, &b, layer)
+                        .and_then(|f| explain(model, &f, layer).ok());
+                    let reason = explanation.as_ref().and_then(|e| e.reason);
+                    let components: Vec<Component> = explanation
+                        .as_ref()
+                        .map(|e| {
+                            e.path
+                                .iter()
+                                .chain(&e.return_path)
+                                .map(hop_component)
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    let decider = components
+                        .iter()
+                        .rev()
+                        .find(|_| true)
+                        .map(|c| format!("{} {}", c.kind, c.id))
+                        .unwrap_or_default();
+                    let flows = FlowBox {
+                        src_vpc: sv.clone(),
+                        src_account: account_of(model, sv),
+                        src: b.src.clone(),
+                        dst_vpc: dv.clone(),
+                        dst_subnet: None,
+                        dst: b.dst.clone(),
+                        services: b.svc.clone(),
+                        via: String::new(),
+                    };
+                    let why = req.why.as_deref().unwrap_or("required");
+                    let title = format!(
+                        "required {} → {} {} ({why}) is not connectable: {}",
+                        req.from,
+                        req.to,
+                        b.svc,
+                        reason
+                            .map(|r| r.to_string())
+                            .unwrap_or_else(|| "unknown".into())
+                    );
+                    let fp = fingerprint(&[
+                        "broken-requirement",
+                        &req.from,
+                        &req.to,
+                        sv.as_str(),
+                        dv.as_str(),
+                        &b.src.to_string(),
+                        &b.dst.to_string(),
+                        &b.svc.to_string(),
+                    ]);
+                    findings.push(Finding {
+                        kind: Kind::BrokenRequirement,
+                        severity: Severity::High,
+                        fingerprint: fp,
+                        title,
+                        flows: Some(flows),
+                        reason,
+                        tighten: format!("restore the path: it fails at {decider}"),
+                        components,
+                        rule: Some(req.at.clone()),
+                    });
+                }
+            }
+        }
+    }
+    findings
+}

@@ -1,0 +1,86 @@
+//! `peerscope audit`: hold a snapshot against its intent and report every finding.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use super::{AuditArgs, AuditFormat, exit};
+use crate::audit::audit;
+use crate::intent::Intent;
+use crate::report::audit::{Context, Json, Markdown, Reporter, Sarif, Table};
+
+pub fn run(args: &AuditArgs) -> anyhow::Result<ExitCode> {
+    let loaded = match super::load(&args.input)? {
+        Ok(l) => l,
+        Err(code) => return Ok(code),
+    };
+    // A topology folder's own intent.toml is used when none is given.
+    let intent_path: Option<PathBuf> = args.intent.clone().or_else(|| {
+        let p = args.input.snapshot.join("intent.toml");
+        p.is_file().then_some(p)
+    });
+    let intent = match &intent_path {
+        Some(p) => match Intent::load(p) {
+            Ok(i) => Some(i),
+            Err(errors) => {
+                eprintln!("{errors}");
+                eprintln!(
+                    "peerscope: {} mistake(s) in the intent file",
+                    errors.0.len()
+                );
+                return Ok(ExitCode::from(exit::USAGE));
+            }
+        },
+        None => {
+            eprintln!(
+                "peerscope: no intent file (--intent, or intent.toml in the snapshot): hygiene checks only"
+            );
+            None
+        }
+    };
+    let mut report = audit(&loaded.model, intent.as_ref(), args.layer);
+    if let Some(path) = &args.write_baseline {
+        let fps: Vec<&str> = report
+            .findings
+            .iter()
+            .map(|f| f.fingerprint.as_str())
+            .collect();
+        let text = serde_json::to_string_pretty(&serde_json::json!({ "fingerprints": fps }))?;
+        crate::util::write_atomically(path, text.as_bytes())?;
+    }
+    if let Some(path) = &args.baseline {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let base: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| anyhow::anyhow!("{}: not a baseline file: {e}", path.display()))?;
+        let known: BTreeSet<String> = base["fingerprints"]
+            .as_array()
+            .ok_or_else(|| anyhow::anyhow!("{}: no \"fingerprints\" list", path.display()))?
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect();
+        report.findings.retain(|f| !known.contains(&f.fingerprint));
+        report.summary.clear();
+        for f in &report.findings {
+            *report.summary.entry(f.severity).or_default() += 1;
+        }
+    }
+    let ctx = Context {
+        origins: loaded.origins.clone(),
+        snapshot: args.input.snapshot.clone(),
+    };
+    let text = match args.format {
+        AuditFormat::Table => Table.render(&report, &ctx),
+        AuditFormat::Json => Json.render(&report, &ctx),
+        AuditFormat::Sarif => Sarif.render(&report, &ctx),
+        AuditFormat::Markdown => Markdown.render(&report, &ctx),
+    };
+    std::io::stdout().lock().write_all(text.as_bytes())?;
+    let failing = report.findings.iter().any(|f| f.severity >= args.fail_on);
+    Ok(ExitCode::from(if failing {
+        exit::FINDINGS
+    } else {
+        exit::OK
+    }))
+}

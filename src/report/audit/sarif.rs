@@ -1,0 +1,78 @@
+//! The audit as SARIF 2.1.0, so findings show in code-scanning tools. Each finding points at
+//! the snapshot file of its first component (the object to tighten) and names the objects as
+//! logical locations; `partialFingerprints` carries peerscope's stable fingerprint.
+
+use serde_json::{Value, json};
+
+use super::{Context, Reporter};
+use crate::audit::{AuditReport, Kind, Severity};
+
+pub struct Sarif;
+
+fn level(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical | Severity::High => "error",
+        Severity::Medium => "warning",
+        Severity::Low | Severity::Info => "note",
+    }
+}
+
+impl Reporter for Sarif {
+    fn render(&self, report: &AuditReport, ctx: &Context) -> String {
+        let rules: Vec<Value> = Kind::ALL
+            .iter()
+            .map(|k| {
+                json!({
+                    "id": k.as_str(),
+                    "name": k.as_str(),
+                    "shortDescription": { "text": k.description() },
+                    "helpUri": "https://example.invalid/peerscope/docs/audit.md",
+                })
+            })
+            .collect();
+        let results: Vec<Value> = report
+            .findings
+            .iter()
+            .map(|f| {
+                let file = f
+                    .components
+                    .iter()
+                    .find_map(|c| ctx.origins.get(&c.id))
+                    .map(|p| ctx.snapshot.join(p))
+                    .or_else(|| f.rule.as_ref().and_then(|r| r.rsplit_once(':')).map(|(file, _)| file.into()));
+                let mut location = json!({
+                    "logicalLocations": f.components.iter().map(|c| json!({ "name": c.id, "kind": "resource", "fullyQualifiedName": format!("{}/{}", c.kind, c.id) })).collect::<Vec<_>>(),
+                });
+                if let Some(file) = file {
+                    let uri = file.to_string_lossy().replace('\\', "/");
+                    location["physicalLocation"] = json!({ "artifactLocation": { "uri": uri } });
+                }
+                json!({
+                    "ruleId": f.kind.as_str(),
+                    "ruleIndex": Kind::ALL.iter().position(|k| *k == f.kind).unwrap_or(0),
+                    "level": level(f.severity),
+                    "message": { "text": format!("{} — tighten: {}", f.title, f.tighten) },
+                    "locations": [location],
+                    "partialFingerprints": { "peerscope/v1": f.fingerprint },
+                    "properties": { "severity": f.severity.to_string() },
+                })
+            })
+            .collect();
+        let doc = json!({
+            "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+            "version": "2.1.0",
+            "runs": [{
+                "tool": { "driver": {
+                    "name": "peerscope",
+                    "version": env!("CARGO_PKG_VERSION"),
+                    "informationUri": "https://example.invalid/peerscope",
+                    "rules": rules,
+                }},
+                "results": results,
+            }],
+        });
+        let mut s = serde_json::to_string_pretty(&doc).expect("SARIF serialises");
+        s.push('\n');
+        s
+    }
+}
