@@ -11,6 +11,9 @@ export AWS_EC2_METADATA_DISABLED=true
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 
+echo "== test dependencies"
+bash scripts/fetch-test-deps.sh
+
 echo "== cargo test"
 cargo test --locked
 

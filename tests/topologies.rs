@@ -20,7 +20,10 @@ fn topologies() -> Vec<PathBuf> {
         .filter(|p| p.join("expected-flows.jsonl").is_file())
         .collect();
     out.sort();
-    assert!(out.len() >= 4, "expected at least four topologies, found {out:?}");
+    assert!(
+        out.len() >= 4,
+        "expected at least four topologies, found {out:?}"
+    );
     out
 }
 
@@ -39,7 +42,11 @@ fn every_topology_loads_without_diagnostics_above_info() {
             .map(|d| d.to_string())
             .collect();
         assert!(bad.is_empty(), "{}: {bad:#?}", name(&t));
-        assert!(loaded.model.locations.len() >= 2, "{}: not multi-account", name(&t));
+        assert!(
+            loaded.model.locations.len() >= 2,
+            "{}: not multi-account",
+            name(&t)
+        );
     }
 }
 
@@ -49,13 +56,19 @@ fn every_expected_flow_gets_its_verdict() {
     for t in topologies() {
         let model = snapshot::load(&t).unwrap().model;
         let text = std::fs::read_to_string(t.join("expected-flows.jsonl")).unwrap();
-        for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        for (i, line) in text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+        {
             let spec: Value = serde_json::from_str(line).unwrap();
-            let got = serde_json::to_value(peerscope::cli::batch_line(&model, line, i + 1)).unwrap();
+            let got =
+                serde_json::to_value(peerscope::cli::batch_line(&model, line, i + 1)).unwrap();
             let want = &spec["expect"];
             for key in ["delivered", "connectable", "reason"] {
                 assert_eq!(
-                    got[key], want[key],
+                    got[key],
+                    want[key],
                     "{} line {}: {} — {key}: got {got}, want {want}",
                     name(&t),
                     i + 1,
@@ -120,13 +133,18 @@ fn reach_agrees_with_explain_on_sampled_packets() {
         for layer in [Layer::Network, Layer::Full] {
             let rows = reach(
                 &model,
-                &ReachOptions { layer: Some(layer), include_intra_vpc: true, ..Default::default() },
+                &ReachOptions {
+                    layer: Some(layer),
+                    include_intra_vpc: true,
+                    ..Default::default()
+                },
             );
             let points = samples(&model);
             for (src_vpc, src) in &points {
                 let src_eni = match layer {
                     Layer::Network => None,
-                    Layer::Full => match peerscope::engine::endpoint::eni_at(&model, src_vpc, *src) {
+                    Layer::Full => match peerscope::engine::endpoint::eni_at(&model, src_vpc, *src)
+                    {
                         Some(e) => Some(e),
                         None => continue,
                     },
@@ -136,7 +154,14 @@ fn reach_agrees_with_explain_on_sampled_packets() {
                         continue;
                     }
                     for &(proto, port) in SERVICES {
-                        let flow = Flow { src_vpc: src_vpc.clone(), src: *src, src_eni: src_eni.clone(), dst: *dst, proto, port };
+                        let flow = Flow {
+                            src_vpc: src_vpc.clone(),
+                            src: *src,
+                            src_eni: src_eni.clone(),
+                            dst: *dst,
+                            proto,
+                            port,
+                        };
                         let e = explain(&model, &flow, layer).unwrap();
                         let (delivered, connectable) = in_rows(&rows, &flow);
                         assert_eq!(
@@ -161,7 +186,13 @@ fn reach_output_is_golden() {
     for t in topologies() {
         let model = snapshot::load(&t).unwrap().model;
         for layer in [Layer::Network, Layer::Full] {
-            let rows = reach(&model, &ReachOptions { layer: Some(layer), ..Default::default() });
+            let rows = reach(
+                &model,
+                &ReachOptions {
+                    layer: Some(layer),
+                    ..Default::default()
+                },
+            );
             insta::assert_json_snapshot!(format!("reach-{}-{layer}", name(&t)), rows);
         }
     }
@@ -176,7 +207,16 @@ fn reach_is_identical_with_one_or_two_threads() {
             .num_threads(n)
             .build()
             .unwrap()
-            .install(|| reach(&model, &ReachOptions { layer: Some(Layer::Full), include_intra_vpc: true, ..Default::default() }))
+            .install(|| {
+                reach(
+                    &model,
+                    &ReachOptions {
+                        layer: Some(Layer::Full),
+                        include_intra_vpc: true,
+                        ..Default::default()
+                    },
+                )
+            })
     };
     assert_eq!(run(1), run(2));
 }
