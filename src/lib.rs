@@ -7,13 +7,16 @@
 //! - [`sets`]: address × protocol × port set algebra;
 //! - [`engine`]: reachability per the contract in `docs/semantics.md`;
 //! - [`report`]: what the CLI prints (tables, JSON).
+//! - [`gen`](mod@r#gen): synthetic organisations for benchmarks (`peerscope gen`).
 //!
-//! Core modules do no I/O except [`snapshot`], which reads files.
+//! Core modules do no I/O except [`snapshot`], which reads files, and the generator, which
+//! writes them.
 
 pub mod audit;
 pub mod cli;
 pub mod diagnostics;
 pub mod engine;
+pub mod r#gen;
 pub mod ids;
 pub mod intent;
 pub mod model;

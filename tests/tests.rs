@@ -5,6 +5,7 @@ mod util;
 mod cli_check;
 mod external;
 mod fuzz;
+mod r#gen;
 mod loader;
 mod sets_props;
 mod topologies;

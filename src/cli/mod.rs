@@ -6,6 +6,7 @@
 
 mod audit;
 mod check;
+mod r#gen;
 mod query;
 mod reach;
 
@@ -35,8 +36,34 @@ pub enum Command {
     Query(QueryArgs),
     /// All-pairs reachability between VPCs as aggregated boxes.
     Reach(ReachArgs),
+    /// Write a synthetic organisation (benchmarks, scale tests).
+    Gen(GenArgs),
     /// Hold a snapshot against its intent: exposures, broken requirements, hygiene.
     Audit(AuditArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct GenArgs {
+    /// Size: s (10 accounts, 500 subnets), m (100, 10k), l (1,000, 100k), xl (l, quota-maximal).
+    #[arg(long, value_enum)]
+    pub tier: crate::r#gen::Tier,
+    /// The same seed writes byte-identical files.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// The folder to write (`<out>/<account>/<region>/describe-*.json`).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Indented JSON as `aws --output json` prints it (default: compact).
+    #[arg(long)]
+    pub pretty: bool,
+    /// Also write `query --batch` flows between generated ENIs to this JSON Lines file.
+    #[arg(long, value_name = "FILE")]
+    pub queries: Option<PathBuf>,
+    /// How many flows `--queries` writes.
+    #[arg(long, value_name = "N", default_value_t = 100_000)]
+    pub query_count: usize,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
@@ -195,6 +222,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Check(args) => check::run(&args),
         Command::Query(args) => query::run(&args),
         Command::Reach(args) => reach::run(&args),
+        Command::Gen(args) => r#gen::run(&args),
         Command::Audit(args) => audit::run(&args),
     }
 }

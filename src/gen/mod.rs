@@ -1,0 +1,115 @@
+//! Synthetic organisations for benchmarks and scale tests (issue 6): `peerscope gen`.
+//!
+//! [`generate`] writes a snapshot in peerscope's layout (`<out>/<account>/<region>/describe-*.json`)
+//! that looks like a real multi-account organisation: hub-and-spoke shared-services peering
+//! and small meshed clusters, partner accounts, CIDR reuse among VPCs that are not peered
+//! (default VPCs at 172.31.0.0/16), three-tier subnets over several AZs, NACLs with
+//! deny-before-allow and ephemeral return rules (most subnets on the default allow-all NACL),
+//! security groups with heavy-tailed rule counts that reference groups in the same and in
+//! peered VPCs and prefix lists, blackhole routes, and injected over-broad routes and rules.
+//!
+//! The output is a function of the tier and the seed only: byte-identical on every run,
+//! platform and thread count.
+//!
+//! # Organization
+//! - [`plan`]: the organisation's skeleton, decided once: accounts, VPC roles and CIDRs, the
+//!   peering graph, size budgets, and every id another account may name.
+//! - [`account`]: one account's objects from the plan and its own random stream, written to
+//!   disk; accounts run in parallel (rayon).
+//! - [`aws`]: typed `Serialize` mirrors of the describe-* JSON.
+//! - [`ids`]: collision-free AWS-style ids; [`rng`]: the ChaCha8 streams and draws.
+//! - [`queries`]: JSON Lines flows for `query --batch` benchmarks.
+//!
+//! Unlike the rest of the library (core modules do no I/O), this module writes files: it is a
+//! tool for producing input, not part of the analysis pipeline.
+
+mod account;
+pub mod aws;
+mod ids;
+pub mod plan;
+mod queries;
+mod rng;
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+/// A size class of issue 6.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Tier {
+    /// 10 accounts, 50 VPCs, 500 subnets, 5k SG rules, 2.5k ENIs.
+    S,
+    /// 100 accounts, 1,000 VPCs, 10,000 subnets, 100k SG rules, 50k ENIs.
+    M,
+    /// 1,000 accounts, 10,000 VPCs, 100,000 subnets, 1M SG rules, 500k ENIs.
+    L,
+    /// L with quota-maximal objects: a hub with 125 peerings, a 1,000-route table, 40-entry
+    /// NACLs, 16 groups with 1,000 rules on one ENI, 1,000-entry prefix lists.
+    Xl,
+}
+
+/// What to generate.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub tier: Tier,
+    pub seed: u64,
+    /// Indented JSON, as `aws --output json` prints it (larger and slower to read).
+    pub pretty: bool,
+    /// Also write this many `query --batch` flows (JSON Lines) to the given file.
+    pub queries: Option<(PathBuf, usize)>,
+}
+
+/// What was written.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub accounts: usize,
+    pub vpcs: usize,
+    pub subnets: usize,
+    pub route_tables: usize,
+    pub routes: usize,
+    pub network_acls: usize,
+    pub security_groups: usize,
+    pub security_group_rules: usize,
+    pub network_interfaces: usize,
+    pub peerings: usize,
+    pub files: usize,
+    pub bytes: u64,
+    pub queries: usize,
+}
+
+/// Writes the organisation under `out` (created if missing; existing files of the same names
+/// are overwritten, nothing else is removed).
+pub fn generate(opts: &Options, out: &Path) -> io::Result<Summary> {
+    let plan = plan::Plan::new(opts.tier, opts.seed);
+    std::fs::create_dir_all(out)?;
+    let results: Vec<account::AccountOut> = (0..plan.accounts.len())
+        .into_par_iter()
+        .map(|a| account::generate(&plan, a, out, opts.pretty))
+        .collect::<io::Result<_>>()?;
+    let mut s = Summary {
+        accounts: plan.accounts.len(),
+        vpcs: plan.vpcs.len(),
+        peerings: plan.peerings.len(),
+        ..Summary::default()
+    };
+    for r in &results {
+        s.subnets += r.subnets;
+        s.route_tables += r.route_tables;
+        s.routes += r.routes;
+        s.network_acls += r.nacls;
+        s.security_groups += r.sgs;
+        s.security_group_rules += r.sg_rules;
+        s.network_interfaces += r.enis;
+        s.files += r.files;
+        s.bytes += r.bytes;
+    }
+    if let Some((path, n)) = &opts.queries {
+        let enis: Vec<(usize, std::net::Ipv4Addr)> =
+            results.into_iter().flat_map(|r| r.eni_addrs).collect();
+        s.queries = queries::write(&plan, &enis, *n, path)?;
+    }
+    Ok(s)
+}
