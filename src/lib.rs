@@ -14,6 +14,7 @@
 
 pub mod audit;
 pub mod cli;
+pub mod collect;
 pub mod diagnostics;
 pub mod engine;
 pub mod r#gen;

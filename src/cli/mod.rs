@@ -9,6 +9,7 @@ mod check;
 mod r#gen;
 mod query;
 mod reach;
+mod snapshot;
 
 pub use query::{BatchResult, batch_line};
 
@@ -40,6 +41,8 @@ pub enum Command {
     Gen(GenArgs),
     /// Hold a snapshot against its intent: exposures, broken requirements, hygiene.
     Audit(AuditArgs),
+    /// Collect a live snapshot from AWS accounts and regions (through STS AssumeRole).
+    Snapshot(snapshot::CollectArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -201,6 +204,16 @@ fn load(args: &SnapshotArgs) -> anyhow::Result<Result<crate::snapshot::Loaded, E
             "peerscope: warning: {errors} error-level diagnostic(s) in the snapshot; `peerscope check` lists them"
         );
     }
+    let partial = loaded
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == crate::diagnostics::Code::PartialSnapshot)
+        .count();
+    if partial > 0 {
+        eprintln!(
+            "peerscope: warning: partial snapshot: {partial} account-region(s) were not collected (see manifest.json); coverage is incomplete"
+        );
+    }
     Ok(Ok(loaded))
 }
 
@@ -209,6 +222,8 @@ pub mod exit {
     pub const OK: u8 = 0;
     pub const FINDINGS: u8 = 1;
     pub const USAGE: u8 = 2;
+    /// `snapshot`: some account-region could not be collected (see manifest.json).
+    pub const PARTIAL: u8 = 3;
 }
 
 /// Runs the parsed command line.
@@ -224,5 +239,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Reach(args) => reach::run(&args),
         Command::Gen(args) => r#gen::run(&args),
         Command::Audit(args) => audit::run(&args),
+        Command::Snapshot(args) => snapshot::run(&args),
     }
 }

@@ -7,6 +7,7 @@
 
 mod build;
 pub mod layout;
+pub mod manifest;
 mod parse;
 mod raw;
 
@@ -109,6 +110,7 @@ pub fn load(root: &Path) -> Result<Loaded, LoadError> {
         return Err(LoadError::NothingRecognisable(root.to_path_buf()));
     }
     diagnostics.extend(more);
+    diagnostics.extend(partial_snapshot(root));
     diagnostics.sort();
     Ok(Loaded {
         root: root.to_path_buf(),
@@ -118,4 +120,29 @@ pub fn load(root: &Path) -> Result<Loaded, LoadError> {
         files_recognised: recognised,
         origins,
     })
+}
+
+/// A collector's manifest that names account-regions it could not collect: one warning each,
+/// because reachability involving them is unknown.
+fn partial_snapshot(root: &Path) -> Vec<Diagnostic> {
+    match manifest::read(root) {
+        Ok(None) => Vec::new(),
+        Ok(Some(m)) => m
+            .failed()
+            .map(|r| {
+                Diagnostic::warning(
+                    Code::PartialSnapshot,
+                    format!(
+                        "account {} region {} was not collected ({}): flows involving it are unknown",
+                        r.account,
+                        r.region,
+                        r.error.as_deref().unwrap_or("no reason given")
+                    ),
+                )
+                .in_file(layout::MANIFEST)
+                .object(format!("{}/{}", r.account, r.region))
+            })
+            .collect(),
+        Err(e) => vec![Diagnostic::warning(Code::MalformedJson, e).in_file(layout::MANIFEST)],
+    }
 }

@@ -1,0 +1,148 @@
+//! `peerscope snapshot --out DIR`: collect a live snapshot through the AWS SDK (see
+//! [`crate::collect`]), print a summary, and exit 3 when some account-region failed.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use super::exit;
+use crate::collect::{self, AccountSource, Config, Regions};
+
+#[derive(Debug, clap::Args)]
+pub struct CollectArgs {
+    /// The snapshot folder to write (replaced atomically; an existing one must be a snapshot).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Accounts to collect, from a TOML file of `[[account]]` tables (docs/collect.md).
+    #[arg(long, value_name = "FILE", conflicts_with = "org")]
+    pub accounts: Option<PathBuf>,
+    /// Collect every ACTIVE account of the AWS Organization (from the management or a
+    /// delegated administrator account). Default: the caller's own account.
+    #[arg(long)]
+    pub org: bool,
+    /// The role assumed in each account.
+    #[arg(long, value_name = "NAME", default_value = collect::DEFAULT_ROLE)]
+    pub role_name: String,
+    /// ExternalId for AssumeRole (for a third party's accounts).
+    #[arg(long, value_name = "ID")]
+    pub external_id: Option<String>,
+    /// AssumeRole session duration in seconds (900–43200).
+    #[arg(long, value_name = "SECONDS", default_value_t = 3600,
+          value_parser = clap::value_parser!(u64).range(900..=43_200))]
+    pub duration: u64,
+    /// Comma-separated regions, or `all` (the regions enabled for the account).
+    /// Default: the configured region (AWS_REGION or the profile's).
+    #[arg(long, value_name = "LIST|all")]
+    pub regions: Option<String>,
+    /// Requests in flight at most, across all accounts and regions.
+    #[arg(long, value_name = "N", default_value_t = collect::DEFAULT_CONCURRENCY as u64,
+          value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub concurrency: u64,
+    /// The AWS profile to start from (default: the standard credential chain).
+    #[arg(long, value_name = "P")]
+    pub profile: Option<String>,
+    /// Send every AWS request to this endpoint (an emulator, a VPC endpoint).
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// No progress bar and no summary (failures are still printed).
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// `--regions`: `all`, or a comma-separated list of region names.
+fn parse_regions(s: Option<&str>) -> anyhow::Result<Regions> {
+    let Some(s) = s else {
+        return Ok(Regions::Configured);
+    };
+    if s.trim() == "all" {
+        return Ok(Regions::All);
+    }
+    let list: Vec<String> = s
+        .split(',')
+        .map(|r| r.trim().to_owned())
+        .filter(|r| !r.is_empty())
+        .collect();
+    if let Some(bad) = list.iter().find(|r| !crate::ids::looks_like_region(r)) {
+        anyhow::bail!("--regions: {bad:?} is not a region name (like us-east-1)");
+    }
+    if list.is_empty() {
+        anyhow::bail!("--regions: no region given");
+    }
+    Ok(Regions::List(list))
+}
+
+pub fn run(args: &CollectArgs) -> anyhow::Result<ExitCode> {
+    let config = Config {
+        out: args.out.clone(),
+        accounts: match (&args.accounts, args.org) {
+            (Some(f), _) => AccountSource::File(f.clone()),
+            (None, true) => AccountSource::Organizations,
+            (None, false) => AccountSource::Caller,
+        },
+        role_name: args.role_name.clone(),
+        external_id: args.external_id.clone(),
+        duration: Duration::from_secs(args.duration),
+        regions: parse_regions(args.regions.as_deref())?,
+        concurrency: args.concurrency as usize,
+        profile: args.profile.clone(),
+        endpoint_url: args.endpoint_url.clone(),
+        progress: !args.quiet,
+    };
+    let outcome = match collect::snapshot(&config) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("peerscope: {e}");
+            return Ok(ExitCode::from(exit::USAGE));
+        }
+    };
+    let m = &outcome.manifest;
+    let failed: Vec<_> = m.failed().collect();
+    for f in &failed {
+        eprintln!(
+            "peerscope: {}/{}: not collected: {}",
+            f.account,
+            f.region,
+            f.error.as_deref().unwrap_or("unknown error")
+        );
+    }
+    for r in &m.results {
+        for w in &r.warnings {
+            eprintln!("peerscope: {}/{}: warning: {w}", r.account, r.region);
+        }
+    }
+    if !args.quiet || !failed.is_empty() {
+        eprintln!(
+            "peerscope: {} of {} account-region(s) collected ({} account(s) × {} region(s)), {} failed; {} calls in {:.1}s → {}",
+            m.results.len() - failed.len(),
+            m.results.len(),
+            m.accounts.len(),
+            m.regions.len(),
+            failed.len(),
+            outcome.calls,
+            outcome.elapsed.as_secs_f64(),
+            outcome.out.display()
+        );
+    }
+    Ok(ExitCode::from(if outcome.is_partial() {
+        exit::PARTIAL
+    } else {
+        exit::OK
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regions_flag() {
+        assert_eq!(parse_regions(None).unwrap(), Regions::Configured);
+        assert_eq!(parse_regions(Some("all")).unwrap(), Regions::All);
+        assert_eq!(
+            parse_regions(Some("us-east-1, eu-west-1")).unwrap(),
+            Regions::List(vec!["us-east-1".into(), "eu-west-1".into()])
+        );
+        assert!(parse_regions(Some("us-east-1,mars")).is_err());
+        assert!(parse_regions(Some(",")).is_err());
+    }
+}

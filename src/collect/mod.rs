@@ -1,0 +1,872 @@
+//! Live collection (`peerscope snapshot`): many accounts and regions through STS AssumeRole,
+//! written as the snapshot layout the loader reads (`<out>/<account>/<region>/describe-*.json`)
+//! plus `manifest.json`.
+//!
+//! **Architecture invariant: this is the only module that knows the AWS SDK and tokio.** The
+//! rest of the crate is synchronous and does no network I/O; [`snapshot`] builds its own tokio
+//! runtime and returns plain values. Credentials never leave the SDK's types: nothing here
+//! prints, logs or writes them (the manifest holds the caller's ARN, never keys).
+//!
+//! # Organization
+//! - [`accounts`]: the `--accounts` file format;
+//! - [`convert`]: SDK types → describe-API JSON, [`json`]: byte-stable output;
+//! - [`pages`]: pagination and page merging on plain data;
+//! - [`limit`]: the per account-region token bucket;
+//! - [`output`]: the staging folder renamed into place at the end;
+//! - this file: the run — identity, accounts, regions, one task per account-region, bounded
+//!   requests in flight, progress, manifest.
+
+pub mod accounts;
+mod convert;
+pub mod json;
+pub mod limit;
+pub mod output;
+pub mod pages;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+
+use aws_config::BehaviorVersion;
+use aws_config::Region;
+use aws_config::SdkConfig;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_sdk_ec2::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_ec2::primitives::{DateTime, DateTimeFormat};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde_json::Value;
+use tokio::sync::Semaphore;
+
+use crate::snapshot::manifest::{self, Manifest, RegionResult, Status};
+use accounts::Target;
+use limit::RateLimiter;
+use pages::{Page, PageError, merge_by_id, paginate};
+
+/// The role name assumed in each account unless `--role-name` or the accounts file says
+/// otherwise.
+pub const DEFAULT_ROLE: &str = "PeerscopeAudit";
+/// Requests in flight across the whole run unless `--concurrency` says otherwise.
+pub const DEFAULT_CONCURRENCY: usize = 32;
+/// The STS session name, so CloudTrail shows who read the account.
+pub const SESSION_NAME: &str = "peerscope";
+
+/// Where the accounts come from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AccountSource {
+    /// The caller's own account.
+    Caller,
+    /// An accounts file (see [`accounts`]).
+    File(PathBuf),
+    /// AWS Organizations ListAccounts, ACTIVE accounts only.
+    Organizations,
+}
+
+/// Which regions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Regions {
+    /// The region of the credential chain's configuration (`AWS_REGION`, the profile).
+    Configured,
+    List(Vec<String>),
+    /// DescribeRegions: the regions enabled for the caller's account.
+    All,
+}
+
+/// Everything a run needs, as plain values.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub out: PathBuf,
+    pub accounts: AccountSource,
+    pub role_name: String,
+    pub external_id: Option<String>,
+    /// AssumeRole session duration.
+    pub duration: Duration,
+    pub regions: Regions,
+    /// Requests in flight at most, across all accounts and regions.
+    pub concurrency: usize,
+    pub profile: Option<String>,
+    /// Send every AWS request here (an emulator, a VPC endpoint).
+    pub endpoint_url: Option<String>,
+    /// Show a progress bar (only ever on a terminal).
+    pub progress: bool,
+}
+
+/// What a run did.
+#[derive(Debug)]
+pub struct Outcome {
+    pub manifest: Manifest,
+    pub out: PathBuf,
+    pub calls: u64,
+    pub elapsed: Duration,
+}
+
+impl Outcome {
+    /// Did some account-region fail?
+    pub fn is_partial(&self) -> bool {
+        self.manifest.failed().next().is_some()
+    }
+}
+
+/// Why nothing could be collected at all (an account-region failing is not an error: it is
+/// recorded in the manifest).
+#[derive(Debug, thiserror::Error)]
+pub enum CollectError {
+    #[error("{}", .0.join("\n"))]
+    AccountsFile(Vec<String>),
+    #[error("who am I? STS GetCallerIdentity failed: {0}")]
+    CallerIdentity(String),
+    #[error(
+        "Organizations ListAccounts failed (run from the management or a delegated administrator account): {0}"
+    )]
+    Organizations(String),
+    #[error("DescribeRegions failed: {0}")]
+    Regions(String),
+    #[error("no region: pass --regions, or set AWS_REGION or the profile's region")]
+    NoRegion,
+    #[error("no accounts to collect")]
+    NoAccounts,
+    #[error("{path}: {source}")]
+    Output {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(std::io::Error),
+}
+
+/// Collects the snapshot `config` describes and writes it to `config.out`.
+pub fn snapshot(config: &Config) -> Result<Outcome, CollectError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(CollectError::Runtime)?;
+    runtime.block_on(run(config))
+}
+
+/// Counters shared by every task, shown by the progress bar.
+struct Shared {
+    in_flight: Semaphore,
+    calls: AtomicU64,
+    errors: AtomicU64,
+    progress: ProgressBar,
+}
+
+impl Shared {
+    fn show(&self) {
+        self.progress.set_message(format!(
+            "calls {}, errors {}",
+            self.calls.load(Ordering::Relaxed),
+            self.errors.load(Ordering::Relaxed)
+        ));
+    }
+}
+
+/// A failed AWS call: the service's error code when it gave one, and the whole message.
+#[derive(Debug)]
+struct CallError {
+    code: Option<String>,
+    message: String,
+}
+
+impl std::fmt::Display for CallError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// One account-region's politeness: its token bucket, and its call count.
+struct Lane {
+    shared: Arc<Shared>,
+    bucket: RateLimiter,
+    calls: AtomicU64,
+}
+
+impl Lane {
+    /// Sends one request: waits for the account-region's bucket and a slot among the requests
+    /// in flight. (SDK futures are lazy: nothing is sent before they are awaited here.)
+    async fn call<T, E, F>(&self, request: F) -> Result<T, CallError>
+    where
+        F: std::future::Future<Output = Result<T, E>>,
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        self.bucket.acquire().await;
+        let _slot = self.shared.in_flight.acquire().await.expect("never closed");
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        self.shared.calls.fetch_add(1, Ordering::Relaxed);
+        self.shared.show();
+        request.await.map_err(|e| CallError {
+            code: e.code().map(str::to_owned),
+            message: DisplayErrorContext(&e).to_string(),
+        })
+    }
+}
+
+fn now_rfc3339() -> String {
+    DateTime::from(SystemTime::now())
+        .fmt(DateTimeFormat::DateTime)
+        .unwrap_or_default()
+}
+
+/// The shared base configuration: credential chain, profile, endpoint, retries, one HTTP client.
+async fn base_config(config: &Config) -> SdkConfig {
+    // One HTTP client for every SDK client, so connections are pooled and reused across
+    // accounts and regions (each SDK client would otherwise build its own).
+    let http = aws_smithy_http_client::Builder::new()
+        .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+            aws_smithy_http_client::tls::rustls_provider::CryptoMode::AwsLc,
+        ))
+        .build_https();
+    // Standard retries: exponential backoff with full jitter on throttling, 5xx and transient
+    // network errors.
+    let retry = RetryConfig::standard()
+        .with_max_attempts(5)
+        .with_initial_backoff(Duration::from_millis(250))
+        .with_max_backoff(Duration::from_secs(20));
+    let timeouts = TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(5))
+        .operation_attempt_timeout(Duration::from_secs(30))
+        .build();
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(http)
+        .retry_config(retry)
+        .timeout_config(timeouts);
+    if let Some(p) = &config.profile {
+        loader = loader.profile_name(p);
+    }
+    if let Some(u) = &config.endpoint_url {
+        loader = loader.endpoint_url(u);
+    }
+    loader.load().await
+}
+
+async fn run(config: &Config) -> Result<Outcome, CollectError> {
+    let started = Instant::now();
+    let started_at = now_rfc3339();
+    let staging = output::Staging::new(&config.out).map_err(|source| CollectError::Output {
+        path: config.out.clone(),
+        source,
+    })?;
+    let base = base_config(config).await;
+    let configured_region = base.region().map(|r| r.to_string());
+    // Global calls (STS, Organizations, DescribeRegions) go to the configured region.
+    let home = Region::new(
+        configured_region
+            .clone()
+            .unwrap_or_else(|| "us-east-1".to_owned()),
+    );
+    let progress = if config.progress && std::io::stderr().is_terminal() {
+        ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr())
+    } else {
+        ProgressBar::hidden()
+    };
+    let shared = Arc::new(Shared {
+        in_flight: Semaphore::new(config.concurrency.max(1)),
+        calls: AtomicU64::new(0),
+        errors: AtomicU64::new(0),
+        progress,
+    });
+    let global = Lane {
+        shared: shared.clone(),
+        bucket: RateLimiter::ec2(),
+        calls: AtomicU64::new(0),
+    };
+
+    let sts = aws_sdk_sts::Client::from_conf(
+        aws_sdk_sts::config::Builder::from(&base)
+            .region(home.clone())
+            .build(),
+    );
+    let me = global
+        .call(sts.get_caller_identity().send())
+        .await
+        .map_err(|e| CollectError::CallerIdentity(e.to_string()))?;
+    let caller = manifest::Caller {
+        account: me.account().unwrap_or_default().to_owned(),
+        arn: me.arn().unwrap_or_default().to_owned(),
+    };
+    // aws, aws-cn, aws-us-gov: role ARNs live in the caller's partition.
+    let partition = caller.arn.split(':').nth(1).unwrap_or("aws").to_owned();
+
+    let (targets, accounts_from) = match &config.accounts {
+        AccountSource::Caller => (
+            vec![Target {
+                id: caller.account.clone(),
+                name: None,
+                role: None,
+                external_id: None,
+            }],
+            "caller",
+        ),
+        AccountSource::File(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                CollectError::AccountsFile(vec![format!("{}: {e}", path.display())])
+            })?;
+            (
+                accounts::parse(path, &text).map_err(CollectError::AccountsFile)?,
+                "file",
+            )
+        }
+        AccountSource::Organizations => (
+            organization_accounts(&base, &home, &global).await?,
+            "organizations",
+        ),
+    };
+    if targets.is_empty() {
+        return Err(CollectError::NoAccounts);
+    }
+
+    let regions: Vec<String> = match &config.regions {
+        Regions::List(l) => l
+            .iter()
+            .cloned()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect(),
+        Regions::Configured => vec![configured_region.clone().ok_or(CollectError::NoRegion)?],
+        Regions::All => enabled_regions(&base, &home, &global).await?,
+    };
+    if regions.is_empty() {
+        return Err(CollectError::NoRegion);
+    }
+
+    shared
+        .progress
+        .set_length((targets.len() * regions.len()) as u64);
+    shared.progress.set_style(
+        ProgressStyle::with_template(
+            "{spinner} {elapsed_precise} [{bar:30}] {pos}/{len} account-regions  {msg}",
+        )
+        .expect("a valid template")
+        .progress_chars("=> "),
+    );
+    shared
+        .progress
+        .enable_steady_tick(Duration::from_millis(120));
+
+    // One task per account: AssumeRole once, then its regions concurrently. Requests in
+    // flight are bounded by the shared semaphore, not by the number of tasks.
+    let base = Arc::new(base);
+    let sts = Arc::new(sts);
+    let staging = Arc::new(staging);
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut manifest_accounts = Vec::new();
+    for target in &targets {
+        // The caller's own account is read with the caller's credentials: service-managed
+        // StackSets do not deploy the role to the management account.
+        let assume = target.id != caller.account || target.role.is_some();
+        let role_arn = assume.then(|| {
+            format!(
+                "arn:{partition}:iam::{}:role/{}",
+                target.id,
+                target.role.as_deref().unwrap_or(&config.role_name)
+            )
+        });
+        manifest_accounts.push(manifest::Account {
+            id: target.id.clone(),
+            name: target.name.clone(),
+            role_arn: role_arn.clone(),
+        });
+        let job = AccountJob {
+            account: target.id.clone(),
+            role_arn,
+            external_id: target
+                .external_id
+                .clone()
+                .or_else(|| config.external_id.clone()),
+            duration: config.duration,
+            regions: regions.clone(),
+        };
+        tasks.spawn(collect_account(
+            job,
+            base.clone(),
+            sts.clone(),
+            shared.clone(),
+            staging.clone(),
+        ));
+    }
+    let mut results = Vec::new();
+    while let Some(done) = tasks.join_next().await {
+        match done {
+            Ok(r) => results.extend(r),
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        }
+    }
+    results.sort_by(|a, b| (&a.account, &a.region).cmp(&(&b.account, &b.region)));
+    shared.progress.finish_and_clear();
+
+    let manifest = Manifest {
+        version: manifest::VERSION,
+        tool: format!("peerscope {}", env!("CARGO_PKG_VERSION")),
+        started_at,
+        finished_at: now_rfc3339(),
+        caller,
+        accounts_from: accounts_from.to_owned(),
+        accounts: manifest_accounts,
+        regions,
+        results,
+    };
+    let staging = Arc::try_unwrap(staging).unwrap_or_else(|_| unreachable!("all tasks joined"));
+    let manifest_bytes = json::to_bytes(serde_json::to_value(&manifest).expect("serializable"));
+    staging
+        .write(crate::snapshot::layout::MANIFEST.as_ref(), &manifest_bytes)
+        .and_then(|()| staging.commit())
+        .map_err(|source| CollectError::Output {
+            path: config.out.clone(),
+            source,
+        })?;
+    Ok(Outcome {
+        manifest,
+        out: config.out.clone(),
+        calls: shared.calls.load(Ordering::Relaxed),
+        elapsed: started.elapsed(),
+    })
+}
+
+/// ACTIVE accounts of the organization, sorted by id.
+async fn organization_accounts(
+    base: &SdkConfig,
+    home: &Region,
+    lane: &Lane,
+) -> Result<Vec<Target>, CollectError> {
+    use aws_sdk_organizations::types::{AccountState, AccountStatus};
+    let org = aws_sdk_organizations::Client::from_conf(
+        aws_sdk_organizations::config::Builder::from(base)
+            .region(home.clone())
+            .build(),
+    );
+    let (accounts, _) = paginate(|token| {
+        let req = org.list_accounts().max_results(20).set_next_token(token);
+        async move {
+            let out = lane.call(req.send()).await?;
+            Ok::<_, CallError>(Page {
+                items: out.accounts().to_vec(),
+                next_token: out.next_token().map(str::to_owned),
+            })
+        }
+    })
+    .await
+    .map_err(|e| CollectError::Organizations(e.to_string()))?;
+    let mut targets: Vec<Target> = accounts
+        .into_iter()
+        .filter(|a| match a.state() {
+            Some(s) => *s == AccountState::Active,
+            None => a.status() == Some(&AccountStatus::Active),
+        })
+        .filter_map(|a| {
+            Some(Target {
+                id: a.id()?.to_owned(),
+                name: a.name().map(str::to_owned),
+                role: None,
+                external_id: None,
+            })
+        })
+        .collect();
+    targets.sort_by(|a, b| a.id.cmp(&b.id));
+    targets.dedup_by(|a, b| a.id == b.id);
+    Ok(targets)
+}
+
+/// The regions enabled for the caller's account (opted-in and opt-in-not-required), sorted.
+async fn enabled_regions(
+    base: &SdkConfig,
+    home: &Region,
+    lane: &Lane,
+) -> Result<Vec<String>, CollectError> {
+    let ec2 = aws_sdk_ec2::Client::from_conf(
+        aws_sdk_ec2::config::Builder::from(base)
+            .region(home.clone())
+            .build(),
+    );
+    let out = lane
+        .call(ec2.describe_regions().all_regions(false).send())
+        .await
+        .map_err(|e| CollectError::Regions(e.to_string()))?;
+    let mut regions: Vec<String> = out
+        .regions()
+        .iter()
+        .filter(|r| r.opt_in_status() != Some("not-opted-in"))
+        .filter_map(|r| r.region_name().map(str::to_owned))
+        .collect();
+    regions.sort();
+    Ok(regions)
+}
+
+struct AccountJob {
+    account: String,
+    role_arn: Option<String>,
+    external_id: Option<String>,
+    duration: Duration,
+    regions: Vec<String>,
+}
+
+fn failed(account: &str, region: &str, error: String, calls: u64) -> RegionResult {
+    RegionResult {
+        account: account.to_owned(),
+        region: region.to_owned(),
+        status: Status::Failed,
+        error: Some(error),
+        calls,
+        ..RegionResult::default()
+    }
+}
+
+async fn collect_account(
+    job: AccountJob,
+    base: Arc<SdkConfig>,
+    sts: Arc<aws_sdk_sts::Client>,
+    shared: Arc<Shared>,
+    staging: Arc<output::Staging>,
+) -> Vec<RegionResult> {
+    let mut credentials = None;
+    if let Some(arn) = &job.role_arn {
+        let lane = Lane {
+            shared: shared.clone(),
+            bucket: RateLimiter::ec2(),
+            calls: AtomicU64::new(0),
+        };
+        let request = sts
+            .assume_role()
+            .role_arn(arn)
+            .role_session_name(SESSION_NAME)
+            .set_external_id(job.external_id.clone())
+            .duration_seconds(job.duration.as_secs().clamp(900, 43_200) as i32)
+            .send();
+        match lane.call(request).await {
+            Ok(out) => match out.credentials() {
+                // Held in memory only, inside the SDK's type (its Debug output is redacted).
+                Some(c) => {
+                    credentials = Some(aws_sdk_ec2::config::Credentials::new(
+                        c.access_key_id(),
+                        c.secret_access_key(),
+                        Some(c.session_token().to_owned()),
+                        SystemTime::try_from(*c.expiration()).ok(),
+                        "peerscope-assume-role",
+                    ))
+                }
+                None => {
+                    return region_failures(&job, &shared, "AssumeRole returned no credentials");
+                }
+            },
+            Err(e) => {
+                let message = format!("AssumeRole {arn}: {e}");
+                return region_failures(&job, &shared, &message);
+            }
+        }
+    }
+    let mut regions = tokio::task::JoinSet::new();
+    for region in &job.regions {
+        let mut builder =
+            aws_sdk_ec2::config::Builder::from(&*base).region(Region::new(region.clone()));
+        if let Some(c) = &credentials {
+            builder = builder.credentials_provider(c.clone());
+        }
+        let ec2 = aws_sdk_ec2::Client::from_conf(builder.build());
+        let lane = Arc::new(Lane {
+            shared: shared.clone(),
+            bucket: RateLimiter::ec2(),
+            calls: AtomicU64::new(0),
+        });
+        let account = job.account.clone();
+        let region = region.clone();
+        let staging = staging.clone();
+        let shared = shared.clone();
+        regions.spawn(async move {
+            let result = match collect_region(&ec2, &lane).await {
+                Ok(files) => write_region(&staging, &account, &region, files, &lane),
+                Err(e) => failed(&account, &region, e, lane.calls.load(Ordering::Relaxed)),
+            };
+            if result.status == Status::Failed {
+                shared.errors.fetch_add(1, Ordering::Relaxed);
+            }
+            shared.progress.inc(1);
+            shared.show();
+            result
+        });
+    }
+    let mut out = Vec::new();
+    while let Some(done) = regions.join_next().await {
+        match done {
+            Ok(r) => out.push(r),
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        }
+    }
+    out
+}
+
+fn region_failures(job: &AccountJob, shared: &Shared, error: &str) -> Vec<RegionResult> {
+    job.regions
+        .iter()
+        .map(|r| {
+            shared.errors.fetch_add(1, Ordering::Relaxed);
+            shared.progress.inc(1);
+            shared.show();
+            failed(&job.account, r, error.to_owned(), 0)
+        })
+        .collect()
+}
+
+/// One snapshot file: its name, top-level key and the objects under it (or a whole body).
+struct RegionFiles {
+    lists: Vec<(&'static str, &'static str, Vec<Value>)>,
+    /// `get-managed-prefix-list-entries-<pl>.json` bodies, by prefix-list id.
+    entries: BTreeMap<String, Vec<Value>>,
+    warnings: Vec<String>,
+}
+
+/// Every describe call of one account-region, paginated with MaxResults.
+async fn collect_region(
+    ec2: &aws_sdk_ec2::Client,
+    lane: &Arc<Lane>,
+) -> Result<RegionFiles, String> {
+    /// Pages through one describe call, converting each page's objects to JSON.
+    macro_rules! describe {
+        ($name:literal, $op:ident, $max:expr, $items:ident, $convert:path) => {
+            paginate(|token| {
+                let req = ec2.$op().max_results($max).set_next_token(token);
+                async move {
+                    let out = lane.call(req.send()).await?;
+                    Ok::<_, CallError>(Page {
+                        items: out.$items().iter().map($convert).collect::<Vec<Value>>(),
+                        next_token: out.next_token().map(str::to_owned),
+                    })
+                }
+            })
+        };
+    }
+    fn named(
+        name: &'static str,
+        r: Result<(Vec<Value>, usize), PageError<CallError>>,
+    ) -> Result<Vec<Value>, String> {
+        r.map(|(v, _)| v).map_err(|e| format!("{name}: {e}"))
+    }
+    let (vpcs, subnets, tables, groups, acls, enis, peerings, lists) = tokio::join!(
+        describe!("DescribeVpcs", describe_vpcs, 1000, vpcs, convert::vpc),
+        describe!(
+            "DescribeSubnets",
+            describe_subnets,
+            1000,
+            subnets,
+            convert::subnet
+        ),
+        describe!(
+            "DescribeRouteTables",
+            describe_route_tables,
+            100,
+            route_tables,
+            convert::route_table
+        ),
+        describe!(
+            "DescribeSecurityGroups",
+            describe_security_groups,
+            1000,
+            security_groups,
+            convert::security_group
+        ),
+        describe!(
+            "DescribeNetworkAcls",
+            describe_network_acls,
+            100,
+            network_acls,
+            convert::network_acl
+        ),
+        describe!(
+            "DescribeNetworkInterfaces",
+            describe_network_interfaces,
+            1000,
+            network_interfaces,
+            convert::network_interface
+        ),
+        describe!(
+            "DescribeVpcPeeringConnections",
+            describe_vpc_peering_connections,
+            1000,
+            vpc_peering_connections,
+            convert::vpc_peering_connection
+        ),
+        describe!(
+            "DescribeManagedPrefixLists",
+            describe_managed_prefix_lists,
+            100,
+            prefix_lists,
+            convert::managed_prefix_list
+        ),
+    );
+    let mut files = RegionFiles {
+        lists: vec![
+            (
+                "describe-vpcs.json",
+                "Vpcs",
+                merge_by_id(named("DescribeVpcs", vpcs)?, "VpcId"),
+            ),
+            (
+                "describe-subnets.json",
+                "Subnets",
+                merge_by_id(named("DescribeSubnets", subnets)?, "SubnetId"),
+            ),
+            (
+                "describe-route-tables.json",
+                "RouteTables",
+                merge_by_id(named("DescribeRouteTables", tables)?, "RouteTableId"),
+            ),
+            (
+                "describe-security-groups.json",
+                "SecurityGroups",
+                merge_by_id(named("DescribeSecurityGroups", groups)?, "GroupId"),
+            ),
+            (
+                "describe-network-acls.json",
+                "NetworkAcls",
+                merge_by_id(named("DescribeNetworkAcls", acls)?, "NetworkAclId"),
+            ),
+            (
+                "describe-network-interfaces.json",
+                "NetworkInterfaces",
+                merge_by_id(
+                    named("DescribeNetworkInterfaces", enis)?,
+                    "NetworkInterfaceId",
+                ),
+            ),
+            (
+                "describe-vpc-peering-connections.json",
+                "VpcPeeringConnections",
+                merge_by_id(
+                    named("DescribeVpcPeeringConnections", peerings)?,
+                    "VpcPeeringConnectionId",
+                ),
+            ),
+            (
+                "describe-managed-prefix-lists.json",
+                "PrefixLists",
+                merge_by_id(named("DescribeManagedPrefixLists", lists)?, "PrefixListId"),
+            ),
+        ],
+        entries: BTreeMap::new(),
+        warnings: Vec::new(),
+    };
+    let referenced = referenced_prefix_lists(&files.lists[2].2, &files.lists[3].2);
+    let mut fetches = tokio::task::JoinSet::new();
+    for pl in referenced {
+        let ec2 = ec2.clone();
+        let lane = lane.clone();
+        fetches.spawn(async move {
+            let r = paginate(|token| {
+                let req = ec2
+                    .get_managed_prefix_list_entries()
+                    .prefix_list_id(&pl)
+                    .max_results(100)
+                    .set_next_token(token);
+                let lane = &lane;
+                async move {
+                    let out = lane.call(req.send()).await?;
+                    Ok::<_, CallError>(Page {
+                        items: out
+                            .entries()
+                            .iter()
+                            .map(convert::prefix_list_entry)
+                            .collect::<Vec<Value>>(),
+                        next_token: out.next_token().map(str::to_owned),
+                    })
+                }
+            })
+            .await;
+            (pl, r)
+        });
+    }
+    let mut fetched = Vec::new();
+    while let Some(done) = fetches.join_next().await {
+        match done {
+            Ok(r) => fetched.push(r),
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        }
+    }
+    fetched.sort_by(|a, b| a.0.cmp(&b.0));
+    for (pl, r) in fetched {
+        match r {
+            Ok((mut entries, _)) => {
+                entries.sort_by(|a, b| a["Cidr"].as_str().cmp(&b["Cidr"].as_str()));
+                entries.dedup();
+                files.entries.insert(pl, entries);
+            }
+            // A route or rule naming a list that no longer exists (or is not shared with this
+            // account) is recorded, not fatal: the loader reports the dangling reference.
+            Err(PageError::Call(e))
+                if e.code
+                    .as_deref()
+                    .is_some_and(|c| c.ends_with(".NotFound") || c.ends_with(".Malformed")) =>
+            {
+                files
+                    .warnings
+                    .push(format!("GetManagedPrefixListEntries {pl}: {e}"));
+            }
+            Err(e) => return Err(format!("GetManagedPrefixListEntries {pl}: {e}")),
+        }
+    }
+    Ok(files)
+}
+
+/// Prefix-list ids that routes (`DestinationPrefixListId`) or security-group rules
+/// (`PrefixListIds`) reference, AWS-managed ones included.
+pub fn referenced_prefix_lists(route_tables: &[Value], groups: &[Value]) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for t in route_tables {
+        for r in t["Routes"].as_array().into_iter().flatten() {
+            if let Some(pl) = r["DestinationPrefixListId"].as_str() {
+                out.insert(pl.to_owned());
+            }
+        }
+    }
+    for g in groups {
+        for key in ["IpPermissions", "IpPermissionsEgress"] {
+            for p in g[key].as_array().into_iter().flatten() {
+                for pl in p["PrefixListIds"].as_array().into_iter().flatten() {
+                    if let Some(id) = pl["PrefixListId"].as_str() {
+                        out.insert(id.to_owned());
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+fn write_region(
+    staging: &output::Staging,
+    account: &str,
+    region: &str,
+    files: RegionFiles,
+    lane: &Lane,
+) -> RegionResult {
+    let calls = lane.calls.load(Ordering::Relaxed);
+    let dir = PathBuf::from(account).join(region);
+    let mut objects = BTreeMap::new();
+    let write = |name: String, body: Value| staging.write(&dir.join(name), &json::to_bytes(body));
+    for (name, key, items) in files.lists {
+        objects.insert(key.to_owned(), items.len());
+        if let Err(e) = write(name.to_owned(), serde_json::json!({ key: items })) {
+            return failed(account, region, format!("writing {name}: {e}"), calls);
+        }
+    }
+    let mut entry_count = 0;
+    for (pl, entries) in files.entries {
+        entry_count += entries.len();
+        let name = format!("get-managed-prefix-list-entries-{pl}.json");
+        let body = serde_json::json!({ "PrefixListId": pl, "Entries": entries });
+        if let Err(e) = write(name.clone(), body) {
+            return failed(account, region, format!("writing {name}: {e}"), calls);
+        }
+    }
+    objects.insert("Entries".to_owned(), entry_count);
+    RegionResult {
+        account: account.to_owned(),
+        region: region.to_owned(),
+        status: Status::Ok,
+        error: None,
+        calls,
+        objects,
+        warnings: files.warnings,
+    }
+}
