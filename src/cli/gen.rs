@@ -31,9 +31,11 @@ pub fn run(args: &GenArgs) -> anyhow::Result<ExitCode> {
             let s = &summary;
             writeln!(
                 out,
-                "{}: tier {:?}, seed {}: {} accounts, {} VPCs, {} subnets, {} route tables ({} routes), {} NACLs, {} security groups ({} rules), {} ENIs, {} peerings; {} files, {:.1} MiB in {:.2} s",
+                "{}: tier {}, seed {}: {} accounts, {} VPCs, {} subnets, {} route tables ({} routes), {} NACLs, {} security groups ({} rules), {} ENIs, {} peerings; {} files, {:.1} MiB in {:.2} s",
                 args.out.display(),
-                args.tier,
+                clap::ValueEnum::to_possible_value(&args.tier)
+                    .map(|v| v.get_name().to_owned())
+                    .unwrap_or_default(),
                 args.seed,
                 s.accounts,
                 s.vpcs,
