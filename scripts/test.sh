@@ -14,6 +14,12 @@ cargo fmt --all -- --check
 echo "== test dependencies"
 bash scripts/fetch-test-deps.sh
 
+echo "== AWS API emulator (moto) for the collection tests, in .venv"
+if [ ! -x .venv/bin/moto_server ] || ! .venv/bin/python -c "import boto3, requests" 2>/dev/null; then
+  python3 -m venv .venv
+  .venv/bin/pip install --quiet --disable-pip-version-check 'moto[server]==5.2.5' boto3
+fi
+
 echo "== cargo test"
 cargo test --locked
 

@@ -2,7 +2,12 @@
 
 mod util;
 
+mod audit;
 mod cli_check;
+mod engine_fixture;
+mod engine_props;
+mod engine_real;
+mod engine_rules;
 mod external;
 mod fuzz;
 mod r#gen;

@@ -53,38 +53,60 @@ fn finding(
     }
 }
 
-pub fn findings(model: &Model, intent: Option<&Intent>, layer: Layer) -> Vec<Finding> {
+pub fn findings(model: &Model, intent: Option<&Intent>) -> Vec<Finding> {
     let mut out = Vec::new();
     routes(model, intent, &mut out);
     peerings(model, intent, &mut out);
     group_references(model, &mut out);
-    open_to_world(model, layer, &mut out);
+    open_to_world(model, &mut out);
     out
 }
 
-/// The subnets of `peer_vpc` that intended flows from `vpc` use (allow and require rules).
+/// The subnets of `peer_vpc` (those with addresses in `family`) that intended flows (allow and
+/// require rules) use over a route of `table`, in either direction: requests from the table's
+/// subnets to the peer, and replies to requests the peer sends. `None` when no rule involves
+/// the pair.
 fn used_subnets(
     model: &Model,
+    zones: &Zones,
     intent: &Intent,
-    vpc: &VpcId,
+    table: &RouteTable,
     peer_vpc: &VpcId,
+    family: &IpSet,
 ) -> Option<BTreeSet<SubnetId>> {
-    let zones = intent.resolve(model);
+    let ix = model.index();
+    let served = IpSet::from_nets(
+        ix.subnets_of(&table.vpc)
+            .iter()
+            .filter_map(|s| model.subnets.get(s))
+            .filter(|s| ix.route_table_of(s) == Some(&table.id))
+            .flat_map(|s| s.cidrs.iter().copied()),
+    )
+    .intersection(family);
+    let zone = |name: &str, vpc: &VpcId| {
+        zones
+            .get(name)
+            .and_then(|m| m.get(vpc))
+            .map(|s| s.intersection(family))
+            .unwrap_or_default()
+    };
     let mut used = BTreeSet::new();
     let mut any_rule = false;
     for r in intent.allow.iter().chain(&intent.require) {
-        let from = zones.get(&r.from).and_then(|m| m.get(vpc));
-        let to = zones.get(&r.to).and_then(|m| m.get(peer_vpc));
-        if let (Some(_), Some(to)) = (from, to) {
+        for (here, there) in [(&r.from, &r.to), (&r.to, &r.from)] {
+            let mine = zone(here, &table.vpc).intersection(&served);
+            let theirs = zone(there, peer_vpc);
+            if mine.is_empty() || theirs.is_empty() {
+                continue;
+            }
             any_rule = true;
-            for s in model
-                .index()
+            for s in ix
                 .subnets_of(peer_vpc)
                 .iter()
                 .filter_map(|s| model.subnets.get(s))
             {
                 if !IpSet::from_nets(s.cidrs.iter().copied())
-                    .intersection(to)
+                    .intersection(&theirs)
                     .is_empty()
                 {
                     used.insert(s.id.clone());
@@ -95,7 +117,10 @@ fn used_subnets(
     any_rule.then_some(used)
 }
 
+type Zones = std::collections::BTreeMap<String, std::collections::BTreeMap<VpcId, IpSet>>;
+
 fn routes(model: &Model, intent: Option<&Intent>, out: &mut Vec<Finding>) {
+    let mut zones: Option<Zones> = None;
     for t in model.route_tables.values() {
         for r in &t.routes {
             let dest = r.destination.to_string();
@@ -180,16 +205,33 @@ fn routes(model: &Model, intent: Option<&Intent>, out: &mut Vec<Finding>) {
             // Least privilege: the route covers the whole peer VPC but intended flows use only
             // some of its subnets.
             let Some(intent) = intent else { continue };
-            if !peer_set.is_subset(&route) {
+            // Per address family: an IPv4 route is judged against the peer's IPv4 blocks.
+            let family = IpSet {
+                v4: if route.v4.is_empty() {
+                    Default::default()
+                } else {
+                    IpSet::all_v4().v4
+                },
+                v6: if route.v6.is_empty() {
+                    Default::default()
+                } else {
+                    IpSet::all_v6().v6
+                },
+            };
+            let peer_family = peer_set.intersection(&family);
+            if peer_family.is_empty() || !peer_family.is_subset(&route) {
                 continue;
             }
+            let zones = zones.get_or_insert_with(|| intent.resolve(model));
             let all: BTreeSet<SubnetId> = model
                 .index()
                 .subnets_of(&peer.vpc)
                 .iter()
-                .cloned()
+                .filter_map(|s| model.subnets.get(s))
+                .filter(|s| s.cidrs.iter().any(|c| family.contains(c.network())))
+                .map(|s| s.id.clone())
                 .collect();
-            if let Some(used) = used_subnets(model, intent, &t.vpc, &peer.vpc)
+            if let Some(used) = used_subnets(model, zones, intent, t, &peer.vpc, &family)
                 && !used.is_empty()
                 && used.len() < all.len()
             {
@@ -197,7 +239,8 @@ fn routes(model: &Model, intent: Option<&Intent>, out: &mut Vec<Finding>) {
                     used.iter()
                         .filter_map(|s| model.subnets.get(s))
                         .flat_map(|s| s.cidrs.iter().copied()),
-                );
+                )
+                .intersection(&family);
                 out.push(finding(
                         Kind::RouteCoversWholePeer,
                         Severity::Low,
@@ -278,7 +321,7 @@ fn group_references(model: &Model, out: &mut Vec<Finding>) {
     }
 }
 
-fn open_to_world(model: &Model, layer: Layer, out: &mut Vec<Finding>) {
+fn open_to_world(model: &Model, out: &mut Vec<Finding>) {
     // Delivered flows over peerings, at the network layer: would the world-open rule admit them?
     let rows = reach(
         model,
@@ -287,7 +330,6 @@ fn open_to_world(model: &Model, layer: Layer, out: &mut Vec<Finding>) {
             ..Default::default()
         },
     );
-    let _ = layer;
     for sg in model.security_groups.values() {
         for rule in &sg.ingress {
             let RulePeer::Cidr(c) = &rule.peer else {
@@ -317,9 +359,11 @@ fn open_to_world(model: &Model, layer: Layer, out: &mut Vec<Finding>) {
                         .iter()
                         .filter(|r| r.via != "local" && r.dst_vpc == e.vpc && r.dst.contains(*a))
                     {
-                        if !r.services.intersection(&svc).is_empty() {
+                        // Only sources the rule's CIDR admits (0.0.0.0/0 is IPv4, ::/0 IPv6).
+                        let admitted = r.src.intersection(&IpSet::from_net(*c));
+                        if !admitted.is_empty() && !r.services.intersection(&svc).is_empty() {
                             vias.insert(r.via.clone());
-                            sources = sources.union(&r.src);
+                            sources = sources.union(&admitted);
                         }
                     }
                 }

@@ -337,7 +337,7 @@ pub fn audit(model: &Model, intent: Option<&Intent>, layer: Option<Layer>) -> Au
         findings.extend(exposures(model, intent, &zones, &rows, layer));
         findings.extend(requirements(model, intent, &zones, &rows, layer));
     }
-    findings.extend(hygiene::findings(model, intent, layer));
+    findings.extend(hygiene::findings(model, intent));
     findings.sort_by(|a, b| {
         (
             std::cmp::Reverse(a.severity),
@@ -427,6 +427,19 @@ fn exposures(
                 &a.services,
             );
             left = left.iter().flat_map(|b| b.difference(&ab)).collect();
+        }
+        // A deny wins over an allow and is reported once, as a denied flow: take denied
+        // boxes out of the exposure remainder.
+        for d in intent.deny.iter().filter(|r| applies(r)) {
+            let db = zone_box(
+                zones,
+                &d.from,
+                &d.to,
+                &row.src_vpc,
+                &row.dst_vpc,
+                &d.services,
+            );
+            left = left.iter().flat_map(|b| b.difference(&db)).collect();
         }
         let key = (row.src_vpc.clone(), row.dst_subnet.clone(), row.via.clone());
         for b in left {
@@ -615,15 +628,20 @@ fn requirements(
         let to = zones.get(&req.to).unwrap_or(&empty);
         for (sv, ss) in from {
             for (dv, ds) in to {
-                let want = Bx {
-                    src: restrict(sv, ss),
-                    dst: restrict(dv, ds),
-                    svc: req.services.clone(),
-                };
-                if want.is_empty() {
+                // A packet has one address family: IPv4 to IPv4 and IPv6 to IPv6.
+                let (src, dst) = (restrict(sv, ss), restrict(dv, ds));
+                let mut missing: Vec<Bx> = [IpSet::all_v4(), IpSet::all_v6()]
+                    .iter()
+                    .map(|fam| Bx {
+                        src: src.intersection(fam),
+                        dst: dst.intersection(fam),
+                        svc: req.services.clone(),
+                    })
+                    .filter(|b| !b.is_empty())
+                    .collect();
+                if missing.is_empty() {
                     continue;
                 }
-                let mut missing = vec![want];
                 for r in rows
                     .iter()
                     .filter(|r| r.connectable && &r.src_vpc == sv && &r.dst_vpc == dv)
@@ -652,12 +670,12 @@ fn requirements(
                                 .collect()
                         })
                         .unwrap_or_default();
-                    let decider = components
-                        .iter()
-                        .rev()
-                        .find(|_| true)
-                        .map(|c| format!("{} {}", c.kind, c.id))
-                        .unwrap_or_default();
+                    // The component that drops the flow: the first hop that did not pass.
+                    let decider = explanation
+                        .as_ref()
+                        .and_then(|e| e.path.iter().chain(&e.return_path).find(|h| !h.passed))
+                        .map(|h| format!("{} {} ({})", h.kind, h.id, h.detail))
+                        .unwrap_or_else(|| "an unknown component".into());
                     let flows = FlowBox {
                         src_vpc: sv.clone(),
                         src_account: account_of(model, sv),
@@ -670,13 +688,15 @@ fn requirements(
                     };
                     let why = req.why.as_deref().unwrap_or("required");
                     let title = format!(
-                        "required {} → {} {} ({why}) is not connectable: {}",
+                        "required {} → {} {} ({why}) is not connectable: {} [{sv} {} → {dv} {}]",
                         req.from,
                         req.to,
                         b.svc,
                         reason
                             .map(|r| r.to_string())
-                            .unwrap_or_else(|| "unknown".into())
+                            .unwrap_or_else(|| "unknown".into()),
+                        b.src,
+                        b.dst,
                     );
                     let fp = fingerprint(&[
                         "broken-requirement",

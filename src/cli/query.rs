@@ -114,7 +114,7 @@ fn render(flow: &Flow, layer: Layer, e: &Explanation) -> String {
             s,
             "{mark}{:>2}. {:<27} {:<24} {}",
             i + 1,
-            format!("{:?}", h.kind),
+            h.kind.to_string(),
             h.id,
             h.detail
         );
@@ -126,7 +126,7 @@ fn render(flow: &Flow, layer: Layer, e: &Explanation) -> String {
             let _ = writeln!(
                 s,
                 "{mark}    {:<27} {:<24} {}",
-                format!("{:?}", h.kind),
+                h.kind.to_string(),
                 h.id,
                 h.detail
             );

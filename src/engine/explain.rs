@@ -28,6 +28,23 @@ pub enum HopKind {
     DestinationEni,
 }
 
+impl std::fmt::Display for HopKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            HopKind::SourceEni => "source-eni",
+            HopKind::SourceSubnet => "source-subnet",
+            HopKind::RouteTable => "route-table",
+            HopKind::Peering => "peering",
+            HopKind::DestinationSubnet => "destination-subnet",
+            HopKind::SourceSecurityGroup => "source-security-group",
+            HopKind::SourceNacl => "source-nacl",
+            HopKind::DestinationNacl => "destination-nacl",
+            HopKind::DestinationSecurityGroup => "destination-security-group",
+            HopKind::DestinationEni => "destination-eni",
+        })
+    }
+}
+
 /// One component on the path, with what it decided.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Hop {
@@ -70,6 +87,8 @@ pub enum ExplainError {
     BadSourceEni(NetworkInterfaceId),
     #[error("protocol {0} needs a port")]
     MissingPort(u8),
+    #[error("{src} and {dst} are of different address families: a packet has one")]
+    MixedFamilies { src: IpAddr, dst: IpAddr },
 }
 
 /// The route that wins the longest-prefix match for `dst`: CIDR routes compete with their
@@ -176,7 +195,7 @@ pub fn route<'m>(
                     ));
                     Ok((sd, Via::Local))
                 }
-                None => Err(Reason::NoSubnet),
+                None => Err(no_subnet(hops, dst)),
             }
         }
         RouteTarget::Other(target) => {
@@ -254,7 +273,7 @@ pub fn route<'m>(
                     ));
                     Ok((sd, Via::Peering(pcx.clone())))
                 }
-                None => Err(Reason::NoSubnet),
+                None => Err(no_subnet(hops, dst)),
             }
         }
     }
@@ -409,6 +428,15 @@ fn sg_decides<'m>(
         })
 }
 
+/// Marks the last hop (the route or peering that led nowhere) as the one that drops.
+fn no_subnet(hops: &mut [Hop], dst: IpAddr) -> Reason {
+    if let Some(last) = hops.last_mut() {
+        last.passed = false;
+        last.detail = format!("{}: no subnet holds {dst}", last.detail);
+    }
+    Reason::NoSubnet
+}
+
 fn hop(kind: HopKind, id: &str, detail: &str, passed: bool) -> Hop {
     Hop {
         kind,
@@ -440,6 +468,12 @@ pub fn explain(model: &Model, flow: &Flow, layer: Layer) -> Result<Explanation, 
     let ix = model.index();
     if !model.vpcs.contains_key(&flow.src_vpc) && ix.subnets_of(&flow.src_vpc).is_empty() {
         return Err(ExplainError::UnknownVpc(flow.src_vpc.clone()));
+    }
+    if flow.src.is_ipv4() != flow.dst.is_ipv4() {
+        return Err(ExplainError::MixedFamilies {
+            src: flow.src,
+            dst: flow.dst,
+        });
     }
     let port = if Protocol::has_ports(flow.proto) {
         Some(flow.port.ok_or(ExplainError::MissingPort(flow.proto))?)
@@ -595,14 +629,21 @@ pub fn explain(model: &Model, flow: &Flow, layer: Layer) -> Result<Explanation, 
             Ok((back, back_via)) if back.id == ss.id && back_via == via => {
                 let egress = nacl_allowed_ports(model, &sd.id, true, src, proto);
                 let ingress = nacl_allowed_ports(model, &ss.id, false, dst, proto);
-                let ok = if Protocol::has_ports(proto) {
-                    !egress
-                        .intersection(&ingress)
-                        .intersection(&IntervalSet::from_range(1024, 65535))
-                        .is_empty()
+                let eph = IntervalSet::from_range(1024, 65535);
+                // Which side fails: one that allows no usable source port at all, or both when
+                // each allows some but never the same one.
+                let (egress_ok, ingress_ok, ok) = if Protocol::has_ports(proto) {
+                    let e = !egress.intersection(&eph).is_empty();
+                    let i = !ingress.intersection(&eph).is_empty();
+                    let both = !egress.intersection(&ingress).intersection(&eph).is_empty();
+                    (e && (both || !i), i && (both || !e), both)
                 } else {
                     // No ports: the NACLs see the protocol only.
-                    !egress.is_empty() && !ingress.is_empty()
+                    (
+                        !egress.is_empty(),
+                        !ingress.is_empty(),
+                        !egress.is_empty() && !ingress.is_empty(),
+                    )
                 };
                 let nacl_id = |s: &SubnetId| match model.index().nacl_of(s) {
                     NaclBinding::Acl(a) => a.to_string(),
@@ -612,13 +653,13 @@ pub fn explain(model: &Model, flow: &Flow, layer: Layer) -> Result<Explanation, 
                     HopKind::DestinationNacl,
                     &nacl_id(&sd.id),
                     &format!("return egress allows {}", ports_text(&egress, proto)),
-                    ok,
+                    egress_ok,
                 ));
                 ret.push(hop(
                     HopKind::SourceNacl,
                     &nacl_id(&ss.id),
                     &format!("return ingress allows {}", ports_text(&ingress, proto)),
-                    ok,
+                    ingress_ok,
                 ));
                 (!ok).then_some(Reason::ReturnNacl)
             }

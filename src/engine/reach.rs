@@ -408,9 +408,15 @@ fn subnet_rows(ctx: &Ctx<'_>, ss: &Subnet, layer: Layer, opts: &ReachOptions) ->
             (all, all, all, all)
         };
         // Delivered: src → (dst → services) allowed by both forward NACLs.
+        // A packet has one address family: IPv4 sources reach IPv4 destinations only.
+        let dst_v4 = dst.intersection(&IpSet::all_v4());
+        let dst_v6 = dst.intersection(&IpSet::all_v6());
+        let same_family = |a: IpAddr| if a.is_ipv4() { &dst_v4 } else { &dst_v6 };
         let mut delivered: AddrMap<AddrMap<ServiceSet>> = AddrMap::new();
         for (lo, hi, si) in ig.restrict(&src_set).iter() {
-            let inner = eg.restrict(&dst).map_values(|se| se.intersection(si));
+            let inner = eg
+                .restrict(same_family(lo))
+                .map_values(|se| se.intersection(si));
             delivered.insert_set(&IpSet::from_addr_range(lo, hi), inner);
         }
         // Connectable: replies route back the same way, and return NACLs share an ephemeral port.
@@ -421,7 +427,9 @@ fn subnet_rows(ctx: &Ctx<'_>, ss: &Subnet, layer: Layer, opts: &ReachOptions) ->
         };
         let mut connectable: AddrMap<AddrMap<ServiceSet>> = AddrMap::new();
         for (lo, hi, re) in reg.restrict(&src_set.intersection(&back)).iter() {
-            let inner = rig.restrict(&dst).map_values(|ri| return_services(re, ri));
+            let inner = rig
+                .restrict(same_family(lo))
+                .map_values(|ri| return_services(re, ri));
             connectable.insert_set(&IpSet::from_addr_range(lo, hi), inner);
         }
         let connectable = connectable.intersection(&delivered);

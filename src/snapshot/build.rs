@@ -128,7 +128,7 @@ impl Builder {
             self.diags.push(
                 Diagnostic::info(
                     Code::NotModelled,
-                    format!("{key} are not part of peering reachability; ignored"),
+                    format!("top-level key {key:?} is not part of peering reachability; ignored"),
                 )
                 .in_file(&f.rel),
             );
@@ -879,7 +879,29 @@ impl Builder {
                 self.origin
                     .entry(eni.id.to_string())
                     .or_insert_with(|| f.rel.clone());
-                self.instance_enis.entry(eni.id.clone()).or_insert(eni);
+                match self.instance_enis.get(&eni.id) {
+                    None => {
+                        self.instance_enis.insert(eni.id.clone(), eni);
+                    }
+                    Some(first)
+                        if first.subnet != eni.subnet
+                            || first.addresses != eni.addresses
+                            || first.instance != eni.instance =>
+                    {
+                        // The same interface id on two instances (hand-made dumps do this):
+                        // one object, and the user hears about it.
+                        self.diags.push(eat.diag(
+                            Severity::Warning,
+                            Code::ConflictingDuplicate,
+                            format!(
+                                "interface {} is also described for instance {}; the first description is kept",
+                                eni.id,
+                                first.instance.as_ref().map(|i| i.to_string()).unwrap_or_default()
+                            ),
+                        ));
+                    }
+                    Some(_) => {}
+                }
             }
         }
         match primary {

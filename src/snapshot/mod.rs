@@ -99,10 +99,18 @@ pub fn load(root: &Path) -> Result<Loaded, LoadError> {
     let mut diagnostics = Vec::new();
     let mut recognised = 0;
     for (f, (contents, diags)) in files.iter().zip(parsed) {
-        diagnostics.extend(diags.into_iter().map(|d| d.in_file(&f.rel)));
         if contents.is_recognised() {
             recognised += 1;
+        } else if diags.is_empty() && contents.unknown.is_empty() {
+            diagnostics.push(
+                Diagnostic::warning(
+                    Code::NotAResponse,
+                    "the file holds no top-level key; ignored",
+                )
+                .in_file(&f.rel),
+            );
         }
+        diagnostics.extend(diags.into_iter().map(|d| d.in_file(&f.rel)));
         builder.add_file(f, contents);
     }
     let (model, more, origins) = builder.finish();

@@ -44,23 +44,15 @@ pub struct FileContents {
     pub unknown: Vec<String>,
     /// Set when the file holds only one page of a paginated response.
     pub next_token: bool,
+    /// How many top-level keys peerscope models (Vpcs, Subnets, …) the file has.
+    pub modelled_keys: usize,
 }
 
 impl FileContents {
-    /// Does the file hold anything peerscope models?
+    /// Does the file hold a describe-* response peerscope knows (even an empty one: a
+    /// missing kind means none of it)?
     pub fn is_recognised(&self) -> bool {
-        !(self.vpcs.is_empty()
-            && self.subnets.is_empty()
-            && self.route_tables.is_empty()
-            && self.security_groups.is_empty()
-            && self.network_acls.is_empty()
-            && self.network_interfaces.is_empty()
-            && self.reservations.is_empty()
-            && self.instances.is_empty()
-            && self.peerings.is_empty()
-            && self.prefix_lists.is_empty()
-            && self.entries.is_none())
-            || !self.not_modelled.is_empty()
+        self.modelled_keys > 0 || !self.not_modelled.is_empty()
     }
 }
 
@@ -132,9 +124,12 @@ pub fn parse_file(text: &str) -> (FileContents, Vec<Diagnostic>) {
                 // serde_json says column 0 before a line's first character; ours are 1-based.
                 let d = Diagnostic::error(Code::MalformedJson, describe_json_error(&e))
                     .at(e.line(), e.column().max(1));
+                // Valid JSON that is not an object of responses (an array, a number) is a file
+                // peerscope does not know: reported, not an error (the contract).
                 let d = if e.is_data() {
                     Diagnostic {
                         code: Code::NotAResponse,
+                        severity: crate::diagnostics::Severity::Warning,
                         ..d
                     }
                 } else {
@@ -206,6 +201,7 @@ where
         while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
             macro_rules! list {
                 ($field:ident, $id:literal) => {{
+                    c.modelled_keys += 1;
                     let items = next_list(&mut map, text, mode, &key, $id, &mut diags)?;
                     c.$field.extend(items);
                 }};
@@ -222,6 +218,7 @@ where
                 "VpcPeeringConnections" => list!(peerings, "VpcPeeringConnectionId"),
                 "PrefixLists" => list!(prefix_lists, "PrefixListId"),
                 "Entries" => {
+                    c.modelled_keys += 1;
                     let items = next_list(&mut map, text, mode, &key, "Cidr", &mut diags)?;
                     c.entries.get_or_insert_with(Vec::new).extend(items);
                 }

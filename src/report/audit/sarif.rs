@@ -40,9 +40,15 @@ impl Reporter for Sarif {
                     .find_map(|c| ctx.origins.get(&c.id))
                     .map(|p| ctx.snapshot.join(p))
                     .or_else(|| f.rule.as_ref().and_then(|r| r.rsplit_once(':')).map(|(file, _)| file.into()));
-                let mut location = json!({
-                    "logicalLocations": f.components.iter().map(|c| json!({ "name": c.id, "kind": "resource", "fullyQualifiedName": format!("{}/{}", c.kind, c.id) })).collect::<Vec<_>>(),
-                });
+                // Each object once (a broken requirement's return path revisits some).
+                let mut seen = std::collections::BTreeSet::new();
+                let logical: Vec<Value> = f
+                    .components
+                    .iter()
+                    .filter(|c| seen.insert((c.kind.as_str(), c.id.as_str())))
+                    .map(|c| json!({ "name": c.id, "kind": "resource", "fullyQualifiedName": format!("{}/{}", c.kind, c.id) }))
+                    .collect();
+                let mut location = json!({ "logicalLocations": logical });
                 if let Some(file) = file {
                     let uri = file.to_string_lossy().replace('\\', "/");
                     location["physicalLocation"] = json!({ "artifactLocation": { "uri": uri } });
