@@ -4,6 +4,7 @@ mod util;
 
 mod audit;
 mod cli_check;
+mod collect;
 mod engine_fixture;
 mod engine_props;
 mod engine_real;

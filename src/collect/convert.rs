@@ -432,3 +432,431 @@ pub fn prefix_list_entry(e: &t::PrefixListEntry) -> Value {
         .str("Description", e.description())
         .build()
 }
+
+#[cfg(test)]
+mod tests {
+    //! Round trip: SDK values built by hand (with what the emulator cannot produce — a
+    //! `CidrBlockSet` on peerings, a blackhole route, a cross-account group reference) →
+    //! JSON → the snapshot loader. Every field the loader reads must arrive.
+
+    use super::*;
+    use crate::collect::json::to_bytes;
+    use crate::model::{Model, RulePeer};
+    use serde_json::json;
+
+    const ME: &str = "111111111111";
+    const PEER: &str = "222222222222";
+
+    fn tag(k: &str, v: &str) -> t::Tag {
+        t::Tag::builder().key(k).value(v).build()
+    }
+
+    fn route(dest: &str, state: t::RouteState) -> t::builders::RouteBuilder {
+        t::Route::builder()
+            .destination_cidr_block(dest)
+            .state(state)
+    }
+
+    fn tcp(port: i32) -> t::builders::IpPermissionBuilder {
+        t::IpPermission::builder()
+            .ip_protocol("tcp")
+            .from_port(port)
+            .to_port(port)
+    }
+
+    fn files() -> Vec<(&'static str, Value)> {
+        let v = t::Vpc::builder()
+            .vpc_id("vpc-1")
+            .owner_id(ME)
+            .cidr_block("10.0.0.0/16")
+            .is_default(false)
+            .cidr_block_association_set(
+                t::VpcCidrBlockAssociation::builder()
+                    .cidr_block("10.0.0.0/16")
+                    .cidr_block_state(
+                        t::VpcCidrBlockState::builder()
+                            .state(t::VpcCidrBlockStateCode::Associated)
+                            .build(),
+                    )
+                    .build(),
+            )
+            .cidr_block_association_set(
+                t::VpcCidrBlockAssociation::builder()
+                    .cidr_block("10.5.0.0/16")
+                    .cidr_block_state(
+                        t::VpcCidrBlockState::builder()
+                            .state(t::VpcCidrBlockStateCode::Associated)
+                            .build(),
+                    )
+                    .build(),
+            )
+            .ipv6_cidr_block_association_set(
+                t::VpcIpv6CidrBlockAssociation::builder()
+                    .ipv6_cidr_block("2600:1f18::/56")
+                    .ipv6_cidr_block_state(
+                        t::VpcCidrBlockState::builder()
+                            .state(t::VpcCidrBlockStateCode::Associated)
+                            .build(),
+                    )
+                    .build(),
+            )
+            .tags(tag("Name", "a"))
+            .build();
+        let sn = t::Subnet::builder()
+            .subnet_id("subnet-1")
+            .vpc_id("vpc-1")
+            .owner_id(ME)
+            .availability_zone("us-east-1a")
+            .cidr_block("10.0.1.0/24")
+            .ipv6_cidr_block_association_set(
+                t::SubnetIpv6CidrBlockAssociation::builder()
+                    .ipv6_cidr_block("2600:1f18::/64")
+                    .ipv6_cidr_block_state(
+                        t::SubnetCidrBlockState::builder()
+                            .state(t::SubnetCidrBlockStateCode::Associated)
+                            .build(),
+                    )
+                    .build(),
+            )
+            .build();
+        let table = t::RouteTable::builder()
+            .route_table_id("rtb-1")
+            .vpc_id("vpc-1")
+            .owner_id(ME)
+            .associations(
+                t::RouteTableAssociation::builder()
+                    .main(true)
+                    .association_state(
+                        t::RouteTableAssociationState::builder()
+                            .state(t::RouteTableAssociationStateCode::Associated)
+                            .build(),
+                    )
+                    .build(),
+            )
+            .routes(
+                route("10.0.0.0/16", t::RouteState::Active)
+                    .gateway_id("local")
+                    .build(),
+            )
+            .routes(
+                route("10.1.0.0/16", t::RouteState::Active)
+                    .vpc_peering_connection_id("pcx-1")
+                    .build(),
+            )
+            .routes(
+                route("10.9.0.0/16", t::RouteState::Blackhole)
+                    .vpc_peering_connection_id("pcx-1")
+                    .build(),
+            )
+            .routes(
+                t::Route::builder()
+                    .destination_prefix_list_id("pl-1")
+                    .vpc_peering_connection_id("pcx-1")
+                    .state(t::RouteState::Active)
+                    .build(),
+            )
+            .build();
+        let group = t::SecurityGroup::builder()
+            .group_id("sg-1")
+            .group_name("app")
+            .vpc_id("vpc-1")
+            .owner_id(ME)
+            .ip_permissions(
+                tcp(443)
+                    .user_id_group_pairs(
+                        t::UserIdGroupPair::builder()
+                            .user_id(PEER)
+                            .group_id("sg-remote")
+                            .vpc_peering_connection_id("pcx-1")
+                            .build(),
+                    )
+                    .build(),
+            )
+            .ip_permissions(
+                tcp(22)
+                    .prefix_list_ids(t::PrefixListId::builder().prefix_list_id("pl-1").build())
+                    .build(),
+            )
+            .ip_permissions(
+                tcp(80)
+                    .ipv6_ranges(t::Ipv6Range::builder().cidr_ipv6("::/0").build())
+                    .build(),
+            )
+            .ip_permissions_egress(
+                t::IpPermission::builder()
+                    .ip_protocol("-1")
+                    .ip_ranges(t::IpRange::builder().cidr_ip("0.0.0.0/0").build())
+                    .build(),
+            )
+            .build();
+        let entry = |n: i32, egress: bool, proto: &str| {
+            t::NetworkAclEntry::builder()
+                .rule_number(n)
+                .egress(egress)
+                .protocol(proto)
+                .rule_action(t::RuleAction::Allow)
+                .cidr_block("0.0.0.0/0")
+        };
+        let acl = t::NetworkAcl::builder()
+            .network_acl_id("acl-1")
+            .vpc_id("vpc-1")
+            .owner_id(ME)
+            .is_default(true)
+            .associations(
+                t::NetworkAclAssociation::builder()
+                    .subnet_id("subnet-1")
+                    .build(),
+            )
+            .entries(entry(100, true, "-1").build())
+            .entries(
+                entry(100, false, "6")
+                    .port_range(t::PortRange::builder().from(443).to(443).build())
+                    .build(),
+            )
+            .entries(
+                t::NetworkAclEntry::builder()
+                    .rule_number(101)
+                    .egress(false)
+                    .protocol("-1")
+                    .rule_action(t::RuleAction::Deny)
+                    .ipv6_cidr_block("::/0")
+                    .build(),
+            )
+            .build();
+        let eni = t::NetworkInterface::builder()
+            .network_interface_id("eni-1")
+            .subnet_id("subnet-1")
+            .vpc_id("vpc-1")
+            .owner_id(ME)
+            .availability_zone("us-east-1a")
+            .private_ip_address("10.0.1.10")
+            .private_ip_addresses(
+                t::NetworkInterfacePrivateIpAddress::builder()
+                    .private_ip_address("10.0.1.10")
+                    .primary(true)
+                    .build(),
+            )
+            .private_ip_addresses(
+                t::NetworkInterfacePrivateIpAddress::builder()
+                    .private_ip_address("10.0.1.11")
+                    .build(),
+            )
+            .ipv6_addresses(
+                t::NetworkInterfaceIpv6Address::builder()
+                    .ipv6_address("2600:1f18::10")
+                    .build(),
+            )
+            .groups(t::GroupIdentifier::builder().group_id("sg-1").build())
+            .attachment(
+                t::NetworkInterfaceAttachment::builder()
+                    .instance_id("i-1")
+                    .device_index(0)
+                    .build(),
+            )
+            .build();
+        let side = |vpc: &str, owner: &str, region: &str, cidrs: &[&str]| {
+            let mut b = t::VpcPeeringConnectionVpcInfo::builder()
+                .vpc_id(vpc)
+                .owner_id(owner)
+                .region(region)
+                .cidr_block(cidrs[0]);
+            for c in cidrs {
+                b = b.cidr_block_set(t::CidrBlock::builder().cidr_block(*c).build());
+            }
+            b.build()
+        };
+        let peering = t::VpcPeeringConnection::builder()
+            .vpc_peering_connection_id("pcx-1")
+            .status(
+                t::VpcPeeringConnectionStateReason::builder()
+                    .code(t::VpcPeeringConnectionStateReasonCode::Active)
+                    .build(),
+            )
+            .requester_vpc_info(side(
+                "vpc-1",
+                ME,
+                "us-east-1",
+                &["10.0.0.0/16", "10.5.0.0/16"],
+            ))
+            .accepter_vpc_info(side(
+                "vpc-2",
+                PEER,
+                "eu-west-1",
+                &["10.1.0.0/16", "10.2.0.0/16"],
+            ))
+            .build();
+        let list = t::ManagedPrefixList::builder()
+            .prefix_list_id("pl-1")
+            .prefix_list_name("corp")
+            .owner_id(ME)
+            .build();
+        let entries: Vec<Value> = ["192.168.0.0/24", "192.168.1.0/24"]
+            .iter()
+            .map(|c| prefix_list_entry(&t::PrefixListEntry::builder().cidr(*c).build()))
+            .collect();
+        vec![
+            ("describe-vpcs.json", json!({"Vpcs": [vpc(&v)]})),
+            ("describe-subnets.json", json!({"Subnets": [subnet(&sn)]})),
+            (
+                "describe-route-tables.json",
+                json!({"RouteTables": [route_table(&table)]}),
+            ),
+            (
+                "describe-security-groups.json",
+                json!({"SecurityGroups": [security_group(&group)]}),
+            ),
+            (
+                "describe-network-acls.json",
+                json!({"NetworkAcls": [network_acl(&acl)]}),
+            ),
+            (
+                "describe-network-interfaces.json",
+                json!({"NetworkInterfaces": [network_interface(&eni)]}),
+            ),
+            (
+                "describe-vpc-peering-connections.json",
+                json!({"VpcPeeringConnections": [vpc_peering_connection(&peering)]}),
+            ),
+            (
+                "describe-managed-prefix-lists.json",
+                json!({"PrefixLists": [managed_prefix_list(&list)]}),
+            ),
+            (
+                "get-managed-prefix-list-entries-pl-1.json",
+                json!({"PrefixListId": "pl-1", "Entries": entries}),
+            ),
+        ]
+    }
+
+    fn load_round_trip() -> (Model, Vec<crate::diagnostics::Diagnostic>) {
+        let dir = tempfile::tempdir().unwrap();
+        let region = dir.path().join(ME).join("us-east-1");
+        std::fs::create_dir_all(&region).unwrap();
+        for (name, body) in files() {
+            std::fs::write(region.join(name), to_bytes(body)).unwrap();
+        }
+        let loaded = crate::snapshot::load(dir.path()).unwrap();
+        (loaded.model, loaded.diagnostics)
+    }
+
+    fn strs<T: std::fmt::Display>(v: &[T]) -> Vec<String> {
+        v.iter().map(T::to_string).collect()
+    }
+
+    #[test]
+    fn every_field_the_loader_reads_arrives() {
+        use crate::diagnostics::Code;
+        let (model, diags) = load_round_trip();
+        let bad: Vec<_> = diags
+            .iter()
+            .filter(|d| {
+                matches!(
+                    d.code,
+                    Code::MalformedJson
+                        | Code::NotAResponse
+                        | Code::UnknownKey
+                        | Code::MissingField
+                        | Code::InvalidValue
+                        | Code::UnknownLocation
+                )
+            })
+            .collect();
+        assert!(bad.is_empty(), "{bad:#?}");
+
+        let vpc = model.vpcs.values().next().unwrap();
+        assert_eq!(
+            strs(&vpc.cidrs),
+            ["10.0.0.0/16", "10.5.0.0/16", "2600:1f18::/56"]
+        );
+        let subnet = model.subnets.values().next().unwrap();
+        assert_eq!(strs(&subnet.cidrs), ["10.0.1.0/24", "2600:1f18::/64"]);
+
+        let table = model.route_tables.values().next().unwrap();
+        let routes: Vec<(String, bool)> = table
+            .routes
+            .iter()
+            .map(|r| (r.to_string(), r.blackhole))
+            .collect();
+        assert_eq!(routes.len(), 4, "{routes:?}");
+        assert!(
+            routes
+                .iter()
+                .any(|(r, b)| r.starts_with("10.9.0.0/16") && *b),
+            "{routes:?}"
+        );
+        assert!(
+            routes.iter().any(|(r, _)| r.starts_with("pl-1")),
+            "{routes:?}"
+        );
+
+        // The peering's CidrBlockSet, not just its CidrBlock.
+        let pcx = model.peerings.values().next().unwrap();
+        assert!(pcx.is_active());
+        assert_eq!(strs(&pcx.accepter.cidrs), ["10.1.0.0/16", "10.2.0.0/16"]);
+        assert_eq!(strs(&pcx.requester.cidrs), ["10.0.0.0/16", "10.5.0.0/16"]);
+        assert_eq!(
+            pcx.accepter
+                .owner
+                .as_ref()
+                .map(|o| o.to_string())
+                .as_deref(),
+            Some(PEER)
+        );
+
+        // A rule naming another account's group, a prefix list and an IPv6 range.
+        let sg = model.security_groups.values().next().unwrap();
+        let peers: Vec<String> = sg.ingress.iter().map(|r| r.peer.to_string()).collect();
+        assert!(
+            sg.ingress
+                .iter()
+                .any(|r| matches!(&r.peer, RulePeer::Group(g) if g.as_str() == "sg-remote")),
+            "{peers:?}"
+        );
+        assert!(
+            sg.ingress
+                .iter()
+                .any(|r| matches!(&r.peer, RulePeer::PrefixList(p) if p.as_str() == "pl-1")),
+            "{peers:?}"
+        );
+        assert!(peers.contains(&"::/0".to_owned()), "{peers:?}");
+        assert_eq!(sg.egress.len(), 1);
+
+        let acl = model.network_acls.values().next().unwrap();
+        let n = format!("{acl:?}");
+        assert!(n.contains("subnet-1"), "{n}");
+
+        let eni = model.network_interfaces.values().next().unwrap();
+        assert_eq!(
+            strs(&eni.addresses),
+            ["10.0.1.10", "10.0.1.11", "2600:1f18::10"]
+        );
+        assert_eq!(strs(&eni.groups), ["sg-1"]);
+        assert_eq!(
+            eni.instance.as_ref().map(|i| i.to_string()).as_deref(),
+            Some("i-1")
+        );
+
+        let pl = model.prefix_lists.values().next().unwrap();
+        assert!(pl.entries_known);
+        assert_eq!(strs(&pl.cidrs), ["192.168.0.0/24", "192.168.1.0/24"]);
+    }
+
+    #[test]
+    fn rule_and_tag_order_does_not_change_the_bytes() {
+        let a = t::SecurityGroup::builder()
+            .group_id("sg-1")
+            .ip_permissions(tcp(22).build())
+            .ip_permissions(tcp(443).build())
+            .tags(tag("b", "2"))
+            .tags(tag("a", "1"))
+            .build();
+        let b = t::SecurityGroup::builder()
+            .group_id("sg-1")
+            .ip_permissions(tcp(443).build())
+            .ip_permissions(tcp(22).build())
+            .tags(tag("a", "1"))
+            .tags(tag("b", "2"))
+            .build();
+        assert_eq!(to_bytes(security_group(&a)), to_bytes(security_group(&b)));
+    }
+}

@@ -35,7 +35,7 @@ use aws_config::Region;
 use aws_config::SdkConfig;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
-use aws_sdk_ec2::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_ec2::primitives::{DateTime, DateTimeFormat};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::Value;
@@ -190,7 +190,7 @@ impl Lane {
     /// in flight. (SDK futures are lazy: nothing is sent before they are awaited here.)
     async fn call<T, E, F>(&self, request: F) -> Result<T, CallError>
     where
-        F: std::future::Future<Output = Result<T, E>>,
+        F: std::future::Future<Output = Result<T, SdkError<E>>>,
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
         self.bucket.acquire().await;
@@ -198,11 +198,71 @@ impl Lane {
         self.calls.fetch_add(1, Ordering::Relaxed);
         self.shared.calls.fetch_add(1, Ordering::Relaxed);
         self.shared.show();
-        request.await.map_err(|e| CallError {
-            code: e.code().map(str::to_owned),
-            message: DisplayErrorContext(&e).to_string(),
-        })
+        request.await.map_err(|e| call_error(&e))
     }
+}
+
+/// A short, readable account of a failed call: the service's code and message (parsed from the
+/// body when the SDK could not, as with an emulator's HTML content type), or what went wrong
+/// on the way. Never the request (which carries signed headers).
+fn call_error<E>(e: &SdkError<E>) -> CallError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    match e {
+        SdkError::ServiceError(se) => {
+            let status = se.raw().status().as_u16();
+            let (code, message) = match se.err().code() {
+                Some(c) => (Some(c.to_owned()), se.err().message().map(str::to_owned)),
+                None => {
+                    let body = se.raw().body().bytes().unwrap_or_default();
+                    parse_error_body(&String::from_utf8_lossy(body))
+                }
+            };
+            let text = match (&code, message) {
+                (Some(c), Some(m)) => format!("{c}: {m} (HTTP {status})"),
+                (Some(c), None) => format!("{c} (HTTP {status})"),
+                (None, Some(m)) => format!("{m} (HTTP {status})"),
+                (None, None) => format!("HTTP {status}"),
+            };
+            CallError {
+                code,
+                message: text,
+            }
+        }
+        SdkError::TimeoutError(_) => CallError {
+            code: None,
+            message: "timed out".into(),
+        },
+        other => {
+            // The error and its sources, as one line.
+            let mut text = other.to_string();
+            let mut source = std::error::Error::source(other);
+            while let Some(s) = source {
+                let s_text = s.to_string();
+                if !text.contains(&s_text) {
+                    text.push_str(": ");
+                    text.push_str(&s_text);
+                }
+                source = s.source();
+            }
+            CallError {
+                code: None,
+                message: text,
+            }
+        }
+    }
+}
+
+/// `<Code>` and `<Message>` of an AWS XML error body.
+pub fn parse_error_body(body: &str) -> (Option<String>, Option<String>) {
+    fn element(body: &str, name: &str) -> Option<String> {
+        let open = format!("<{name}>");
+        let start = body.find(&open)? + open.len();
+        let end = body[start..].find(&format!("</{name}>"))? + start;
+        Some(body[start..end].trim().to_owned()).filter(|s| !s.is_empty())
+    }
+    (element(body, "Code"), element(body, "Message"))
 }
 
 fn now_rfc3339() -> String {
@@ -868,5 +928,35 @@ fn write_region(
         calls,
         objects,
         warnings: files.warnings,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn error_bodies_give_code_and_message() {
+        let body = r#"<?xml version="1.0"?><ErrorResponse><Errors><Error><Code>AccessDenied</Code><Message>not authorized</Message></Error></Errors></ErrorResponse>"#;
+        assert_eq!(
+            parse_error_body(body),
+            (Some("AccessDenied".into()), Some("not authorized".into()))
+        );
+        assert_eq!(parse_error_body("<html>oops</html>"), (None, None));
+    }
+
+    #[test]
+    fn prefix_lists_referenced_by_routes_and_rules() {
+        let tables = [json!({"Routes": [
+            {"DestinationPrefixListId": "pl-1", "GatewayId": "igw-1"},
+            {"DestinationCidrBlock": "10.0.0.0/16", "GatewayId": "local"}]})];
+        let groups = [json!({
+            "IpPermissions": [{"PrefixListIds": [{"PrefixListId": "pl-2"}]}],
+            "IpPermissionsEgress": [{"PrefixListIds": [{"PrefixListId": "pl-1"}, {"PrefixListId": "pl-3"}]}]})];
+        let ids: Vec<String> = referenced_prefix_lists(&tables, &groups)
+            .into_iter()
+            .collect();
+        assert_eq!(ids, ["pl-1", "pl-2", "pl-3"]);
     }
 }
