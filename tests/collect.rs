@@ -543,3 +543,48 @@ fn a_bad_accounts_file_lists_every_problem() {
         run.stderr
     );
 }
+
+/// Architecture invariant (docs/architecture.md): only `src/collect` knows the AWS SDK, tokio and
+/// indicatif; the rest of the crate is synchronous.
+#[test]
+fn only_the_collector_knows_the_aws_sdk() {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(p);
+            }
+        }
+    }
+    let src = Path::new(ROOT).join("src");
+    let mut files = Vec::new();
+    walk(&src, &mut files);
+    let forbidden = [
+        "aws_config",
+        "aws_sdk_",
+        "aws_smithy",
+        "aws_types",
+        "tokio",
+        "indicatif",
+    ];
+    let mut offenders = Vec::new();
+    for f in files.iter().filter(|f| !f.starts_with(src.join("collect"))) {
+        let text = std::fs::read_to_string(f).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or("");
+            if forbidden
+                .iter()
+                .any(|w| code.contains(&format!("{w}::")) || code.contains(&format!("use {w}")))
+            {
+                offenders.push(format!("{}:{}: {}", f.display(), n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "outside src/collect:\n{}",
+        offenders.join("\n")
+    );
+}

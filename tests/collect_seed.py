@@ -66,6 +66,9 @@ AUDIT_POLICY = {
     ],
 }
 
+# A clean emulator: no IAM checks (a previous partial-failure run may have turned them on),
+# no state, repeatable ids.
+requests.post(f"{ENDPOINT}/moto-api/reset-auth", data=b"inf").raise_for_status()
 requests.post(f"{ENDPOINT}/moto-api/reset")
 requests.post(f"{ENDPOINT}/moto-api/seed?a=42")
 
