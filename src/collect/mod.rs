@@ -669,7 +669,8 @@ fn region_failures(job: &AccountJob, shared: &Shared, error: &str) -> Vec<Region
         .collect()
 }
 
-/// One snapshot file: its name, top-level key and the objects under it (or a whole body).
+/// What one account-region yields: (file name, top-level key, objects) per describe call, the
+/// entries of each referenced prefix list, and problems that did not fail the region.
 struct RegionFiles {
     lists: Vec<(&'static str, &'static str, Vec<Value>)>,
     /// `get-managed-prefix-list-entries-<pl>.json` bodies, by prefix-list id.
@@ -755,6 +756,10 @@ async fn collect_region(
             convert::managed_prefix_list
         ),
     );
+    let tables = merge_by_id(named("DescribeRouteTables", tables)?, "RouteTableId");
+    let groups = merge_by_id(named("DescribeSecurityGroups", groups)?, "GroupId");
+    // Entries are fetched for the lists routes and rules use, not for every list described.
+    let referenced = referenced_prefix_lists(&tables, &groups);
     let mut files = RegionFiles {
         lists: vec![
             (
@@ -767,16 +772,8 @@ async fn collect_region(
                 "Subnets",
                 merge_by_id(named("DescribeSubnets", subnets)?, "SubnetId"),
             ),
-            (
-                "describe-route-tables.json",
-                "RouteTables",
-                merge_by_id(named("DescribeRouteTables", tables)?, "RouteTableId"),
-            ),
-            (
-                "describe-security-groups.json",
-                "SecurityGroups",
-                merge_by_id(named("DescribeSecurityGroups", groups)?, "GroupId"),
-            ),
+            ("describe-route-tables.json", "RouteTables", tables),
+            ("describe-security-groups.json", "SecurityGroups", groups),
             (
                 "describe-network-acls.json",
                 "NetworkAcls",
@@ -807,7 +804,6 @@ async fn collect_region(
         entries: BTreeMap::new(),
         warnings: Vec::new(),
     };
-    let referenced = referenced_prefix_lists(&files.lists[2].2, &files.lists[3].2);
     let mut fetches = tokio::task::JoinSet::new();
     for pl in referenced {
         let ec2 = ec2.clone();
