@@ -221,7 +221,7 @@ fn baseline_round_trip_silences_known_findings() {
     let t = &topologies()[0];
     let dir = Dir::new();
     let base = dir.path().join("baseline.json");
-    let out = TestCommand::new(&[
+    let out = TestCommand::new([
         "audit",
         t.to_str().unwrap(),
         "--write-baseline",
@@ -229,7 +229,7 @@ fn baseline_round_trip_silences_known_findings() {
     ])
     .run();
     assert_eq!(out.code, 1, "the topology has findings: {}", out.stderr);
-    let out = TestCommand::new(&[
+    let out = TestCommand::new([
         "audit",
         t.to_str().unwrap(),
         "--baseline",
@@ -249,7 +249,7 @@ fn exit_codes_follow_fail_on() {
     let (report, _) = run(t);
     let worst = report.worst().unwrap();
     let at = |sev: &str| {
-        TestCommand::new(&["audit", t.to_str().unwrap(), "--fail-on", sev])
+        TestCommand::new(["audit", t.to_str().unwrap(), "--fail-on", sev])
             .run()
             .code
     };
@@ -266,7 +266,7 @@ fn intent_mistakes_are_all_reported_with_positions_and_exit_2() {
     let dir = Dir::new();
     dir.write("bad.toml", "[zones.a]\nvpcs = [\"subnet-1\"]\n\n[[allow]]\nfrom = \"a\"\nto = \"b\"\nports = \"tcp:http\"\n");
     let bad = dir.path().join("bad.toml");
-    let out = TestCommand::new(&[
+    let out = TestCommand::new([
         "audit",
         t.to_str().unwrap(),
         "--intent",

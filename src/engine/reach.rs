@@ -14,7 +14,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::Layer;
-use super::explain::{peered_same_region, rule_peer_matches};
+use super::explain::peered_same_region;
 use crate::model::*;
 use crate::sets::{AddrMap, IntervalSet, IpSet, ServiceSet};
 
@@ -121,6 +121,8 @@ struct Ctx<'m> {
     model: &'m Model,
     parts: HashMap<RouteTableId, Partition<'m>>,
     nacls: HashMap<(NetworkAclId, bool), AddrMap<ServiceSet>>,
+    /// Per security group and direction (egress = true): its CIDR and prefix-list rules.
+    sg_cidrs: HashMap<(SecurityGroupId, bool), AddrMap<ServiceSet>>,
     unfiltered: AddrMap<ServiceSet>,
 }
 
@@ -140,10 +142,18 @@ impl<'m> Ctx<'m> {
             .par_iter()
             .flat_map_iter(|a| [true, false].map(|e| ((a.id.clone(), e), nacl_map(a, e))))
             .collect();
+        let sg_cidrs = model
+            .security_groups
+            .values()
+            .collect::<Vec<_>>()
+            .par_iter()
+            .flat_map_iter(|g| [true, false].map(|e| ((g.id.clone(), e), sg_cidr_map(model, g, e))))
+            .collect();
         Ctx {
             model,
             parts,
             nacls,
+            sg_cidrs,
             unfiltered: AddrMap::constant(ServiceSet::all()),
         }
     }
@@ -300,30 +310,6 @@ fn return_routable(
     ok.difference(&cidr_set(&sd.cidrs))
 }
 
-/// The services an interface's security groups admit toward/from the other end.
-fn sg_services(
-    model: &Model,
-    eni: &NetworkInterface,
-    egress: bool,
-    other_addr: IpAddr,
-    other: &NetworkInterface,
-) -> ServiceSet {
-    let mut out = ServiceSet::new();
-    for sg in eni
-        .groups
-        .iter()
-        .filter_map(|g| model.security_groups.get(g))
-    {
-        let rules = if egress { &sg.egress } else { &sg.ingress };
-        for r in rules {
-            if rule_peer_matches(model, sg, r, other_addr, other) {
-                out = out.union(&services(r.protocol, r.ports));
-            }
-        }
-    }
-    out
-}
-
 /// Computes all-pairs reachability.
 pub fn reach(model: &Model, opts: &ReachOptions) -> Vec<ReachRow> {
     let layer = opts.layer.unwrap_or(Layer::Network);
@@ -442,7 +428,7 @@ fn subnet_rows(ctx: &Ctx<'_>, ss: &Subnet, layer: Layer, opts: &ReachOptions) ->
             match layer {
                 Layer::Network => emit(&mut rows, &map, ss, sd, &via, is_conn),
                 Layer::Full => {
-                    let full = full_layer(model, &map, ss, sd);
+                    let full = full_layer(ctx, &map, ss, sd);
                     emit(&mut rows, &full, ss, sd, &via, is_conn);
                 }
             }
@@ -451,47 +437,113 @@ fn subnet_rows(ctx: &Ctx<'_>, ss: &Subnet, layer: Layer, opts: &ReachOptions) ->
     rows
 }
 
-/// Restricts a network-layer box map to interface addresses and their security groups.
+/// Interfaces of one subnet that carry the same security groups: they behave alike, so each
+/// (source class, destination class) pair is evaluated once, over address sets.
+struct EniClass<'m> {
+    groups: &'m [SecurityGroupId],
+    addresses: IpSet,
+}
+
+fn eni_classes<'m>(model: &'m Model, subnet: &SubnetId) -> Vec<EniClass<'m>> {
+    let mut by: BTreeMap<&'m [SecurityGroupId], IpSet> = BTreeMap::new();
+    for e in model
+        .index()
+        .enis_in(subnet)
+        .iter()
+        .filter_map(|e| model.network_interfaces.get(e))
+    {
+        let set = by.entry(e.groups.as_slice()).or_default();
+        *set = set.union(&IpSet::from_nets(
+            e.addresses.iter().map(|a| IpNet::from(*a)),
+        ));
+    }
+    by.into_iter()
+        .map(|(groups, addresses)| EniClass { groups, addresses })
+        .collect()
+}
+
+/// What a class's security groups admit in one direction toward the other end, by the other
+/// end's address: CIDR and prefix-list rules where their CIDRs lie, group references
+/// everywhere when the other class carries the group in a VPC the reference can reach.
+fn sg_map(
+    ctx: &Ctx<'_>,
+    groups: &[SecurityGroupId],
+    egress: bool,
+    other_groups: &[SecurityGroupId],
+    other_vpc: &VpcId,
+) -> AddrMap<ServiceSet> {
+    let model = ctx.model;
+    let mut out = AddrMap::new();
+    for sg in groups.iter().filter_map(|g| model.security_groups.get(g)) {
+        if let Some(m) = ctx.sg_cidrs.get(&(sg.id.clone(), egress)) {
+            out = out.union(m);
+        }
+        let rules = if egress { &sg.egress } else { &sg.ingress };
+        let mut by_group = ServiceSet::new();
+        for r in rules {
+            if let RulePeer::Group(g) = &r.peer
+                && other_groups.contains(g)
+                && (&sg.vpc == other_vpc || peered_same_region(model, &sg.vpc, other_vpc))
+            {
+                by_group = by_group.union(&services(r.protocol, r.ports));
+            }
+        }
+        if !by_group.is_empty() {
+            out = out.union(&AddrMap::constant(by_group));
+        }
+    }
+    out
+}
+
+/// The CIDR and prefix-list rules of one group in one direction, as an address map.
+fn sg_cidr_map(model: &Model, sg: &SecurityGroup, egress: bool) -> AddrMap<ServiceSet> {
+    let rules = if egress { &sg.egress } else { &sg.ingress };
+    let mut entries: Vec<(IpNet, ServiceSet)> = Vec::new();
+    for r in rules {
+        let svc = services(r.protocol, r.ports);
+        match &r.peer {
+            RulePeer::Cidr(c) => entries.push((*c, svc)),
+            RulePeer::PrefixList(pl) => entries.extend(
+                model
+                    .prefix_list_cidrs(pl)
+                    .iter()
+                    .map(|c| (*c, svc.clone())),
+            ),
+            RulePeer::Group(_) => {}
+        }
+    }
+    AddrMap::from_nets(entries)
+}
+
+/// Restricts a network-layer box map to interface addresses and their security groups, one
+/// (source class, destination class) pair at a time.
 fn full_layer(
-    model: &Model,
+    ctx: &Ctx<'_>,
     map: &AddrMap<AddrMap<ServiceSet>>,
     ss: &Subnet,
     sd: &Subnet,
 ) -> AddrMap<AddrMap<ServiceSet>> {
-    let ix = model.index();
     let mut out: AddrMap<AddrMap<ServiceSet>> = AddrMap::new();
-    let dst_enis: Vec<&NetworkInterface> = ix
-        .enis_in(&sd.id)
-        .iter()
-        .filter_map(|e| model.network_interfaces.get(e))
-        .collect();
-    for se in ix
-        .enis_in(&ss.id)
-        .iter()
-        .filter_map(|e| model.network_interfaces.get(e))
-    {
-        for &s in &se.addresses {
-            let inner = map.get(s);
-            if inner.is_empty() {
-                continue;
-            }
-            let mut row: AddrMap<ServiceSet> = AddrMap::new();
-            for de in &dst_enis {
-                for &d in &de.addresses {
-                    let net = inner.get(d);
-                    if net.is_empty() {
-                        continue;
-                    }
-                    let svc = net
-                        .intersection(&sg_services(model, se, true, d, de))
-                        .intersection(&sg_services(model, de, false, s, se));
-                    if !svc.is_empty() {
-                        row.insert_set(&IpSet::from_addr(d), svc);
+    let dst_classes = eni_classes(ctx.model, &sd.id);
+    for a in eni_classes(ctx.model, &ss.id) {
+        let from_a = map.restrict(&a.addresses);
+        if from_a.is_empty() {
+            continue;
+        }
+        for b in &dst_classes {
+            let egress = sg_map(ctx, a.groups, true, b.groups, &sd.vpc);
+            let ingress = sg_map(ctx, b.groups, false, a.groups, &ss.vpc);
+            for (lo, hi, inner) in from_a.iter() {
+                let inner = inner.restrict(&b.addresses).intersection(&egress);
+                if inner.is_empty() {
+                    continue;
+                }
+                for (l2, h2, admitted) in ingress.restrict(&IpSet::from_addr_range(lo, hi)).iter() {
+                    let cell = inner.map_values(|v| v.intersection(admitted));
+                    if !cell.is_empty() {
+                        out = out.union(&AddrMap::from_set(&IpSet::from_addr_range(l2, h2), cell));
                     }
                 }
-            }
-            if !row.is_empty() {
-                out.insert_set(&IpSet::from_addr(s), row);
             }
         }
     }
