@@ -201,6 +201,8 @@ pub enum BatchResult {
         connectable: bool,
         reason: Option<Reason>,
         path: Vec<String>,
+        /// The input line (blank input lines produce no output line).
+        line: usize,
     },
     Error {
         line: usize,
@@ -257,6 +259,7 @@ pub fn batch_line(model: &Model, line: &str, n: usize) -> BatchResult {
     };
     match explain(model, &flow, layer) {
         Ok(e) => BatchResult::Verdict {
+            line: n,
             delivered: e.delivered,
             connectable: e.connectable,
             reason: e.reason,
