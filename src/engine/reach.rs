@@ -45,11 +45,22 @@ pub struct ReachRow {
     pub connectable: bool,
 }
 
-/// A target reached from a source subnet by routing.
+/// A target reached by routing: destination addresses in one subnet, the source addresses of
+/// the class that reach them there, and the peering crossed.
 struct Target<'m> {
     subnet: &'m Subnet,
+    src: IpSet,
     dst: IpSet,
     via: Option<&'m PeeringId>,
+    /// Step 1 of the contract: source and destination in one subnet (no route table, no NACL).
+    same_subnet: bool,
+}
+
+/// Subnets of one VPC that share a route table and a network ACL: they route and filter alike,
+/// so routing is computed once for the class.
+struct SubnetClass<'m> {
+    vpc: &'m VpcId,
+    subnets: Vec<&'m Subnet>,
 }
 
 /// A route table's longest-prefix-match partition: each route with the destinations it wins.
@@ -198,50 +209,56 @@ fn cidr_set(cidrs: &[IpNet]) -> IpSet {
     IpSet::from_nets(cidrs.iter().copied())
 }
 
-/// Where routing takes packets from `ss` (steps 1–3), as destination sets per subnet.
+/// Where routing takes packets from a subnet class (steps 1–3), as destination sets per
+/// subnet, each with the class's source addresses that reach it.
 fn targets<'m>(
     model: &'m Model,
     parts: &HashMap<RouteTableId, Partition<'m>>,
-    ss: &'m Subnet,
+    class: &SubnetClass<'m>,
+    src_all: &IpSet,
 ) -> Vec<Target<'m>> {
     let ix = model.index();
-    let own = cidr_set(&ss.cidrs);
-    let mut out = vec![Target {
-        subnet: ss,
-        dst: own.clone(),
-        via: None,
-    }];
-    let Some(part) = ix.route_table_of(ss).and_then(|t| parts.get(t)) else {
+    let mut out = Vec::new();
+    for ss in &class.subnets {
+        let own = cidr_set(&ss.cidrs).intersection(src_all);
+        if !own.is_empty() {
+            out.push(Target {
+                subnet: ss,
+                src: own,
+                dst: cidr_set(&ss.cidrs),
+                via: None,
+                same_subnet: true,
+            });
+        }
+    }
+    let Some(part) = ix
+        .route_table_of(class.subnets[0])
+        .and_then(|t| parts.get(t))
+    else {
         return out;
     };
+    let mut routed: Vec<(&'m Subnet, IpSet, Option<&'m PeeringId>)> = Vec::new();
     for (won, r) in part {
         if r.blackhole {
             continue;
         }
-        let won = won.difference(&own);
         match &r.target {
             RouteTarget::Local => {
                 for sd in ix
-                    .subnets_of(&ss.vpc)
+                    .subnets_of(class.vpc)
                     .iter()
-                    .filter(|s| **s != ss.id)
                     .filter_map(|s| model.subnets.get(s))
                 {
-                    let d = won.intersection(&cidr_set(&sd.cidrs));
-                    if !d.is_empty() {
-                        out.push(Target {
-                            subnet: sd,
-                            dst: d,
-                            via: None,
-                        });
-                    }
+                    routed.push((sd, won.intersection(&cidr_set(&sd.cidrs)), None));
                 }
             }
             RouteTarget::Peering(pcx) => {
-                let Some(conn) = model.peerings.get(pcx).filter(|c| c.is_active()) else {
-                    continue;
-                };
-                let Some(peer) = conn.peer_of(&ss.vpc) else {
+                let Some(peer) = model
+                    .peerings
+                    .get(pcx)
+                    .filter(|c| c.is_active())
+                    .and_then(|c| c.peer_of(class.vpc))
+                else {
                     continue;
                 };
                 let won = won.intersection(&cidr_set(&peer.cidrs));
@@ -250,17 +267,44 @@ fn targets<'m>(
                     .iter()
                     .filter_map(|s| model.subnets.get(s))
                 {
-                    let d = won.intersection(&cidr_set(&sd.cidrs));
-                    if !d.is_empty() {
-                        out.push(Target {
-                            subnet: sd,
-                            dst: d,
-                            via: Some(pcx),
-                        });
-                    }
+                    routed.push((sd, won.intersection(&cidr_set(&sd.cidrs)), Some(pcx)));
                 }
             }
             RouteTarget::Other(_) => {}
+        }
+    }
+    // A destination inside a source's own subnet never reaches routing (step 1): sources whose
+    // subnet overlaps the destination set are split off and lose those destinations.
+    for (sd, dst, via) in routed {
+        if dst.is_empty() {
+            continue;
+        }
+        let mut clean = src_all.clone();
+        for ss in &class.subnets {
+            let own = cidr_set(&ss.cidrs);
+            if own.is_disjoint(&dst) {
+                continue;
+            }
+            clean = clean.difference(&own);
+            let (src, rest) = (own.intersection(src_all), dst.difference(&own));
+            if !src.is_empty() && !rest.is_empty() {
+                out.push(Target {
+                    subnet: sd,
+                    src,
+                    dst: rest,
+                    via,
+                    same_subnet: false,
+                });
+            }
+        }
+        if !clean.is_empty() {
+            out.push(Target {
+                subnet: sd,
+                src: clean,
+                dst,
+                via,
+                same_subnet: false,
+            });
         }
     }
     out
@@ -271,13 +315,10 @@ fn return_routable(
     model: &Model,
     parts: &HashMap<RouteTableId, Partition<'_>>,
     sd: &Subnet,
-    ss: &Subnet,
+    src: &IpSet,
+    src_vpc: &VpcId,
     via: Option<&PeeringId>,
 ) -> IpSet {
-    let src = cidr_set(&ss.cidrs);
-    if sd.id == ss.id {
-        return src;
-    }
     let ix = model.index();
     let Some(part) = ix.route_table_of(sd).and_then(|t| parts.get(t)) else {
         return IpSet::new();
@@ -288,7 +329,8 @@ fn return_routable(
             continue;
         }
         let back = match (&r.target, via) {
-            (RouteTarget::Local, None) if sd.vpc == ss.vpc => won.intersection(&src),
+            // A local route delivers each address to the subnet that holds it: its source's.
+            (RouteTarget::Local, None) if &sd.vpc == src_vpc => won.intersection(src),
             (RouteTarget::Peering(p), Some(v)) if p == v => {
                 match model
                     .peerings
@@ -296,8 +338,8 @@ fn return_routable(
                     .filter(|c| c.is_active())
                     .and_then(|c| c.peer_of(&sd.vpc))
                 {
-                    Some(peer) if peer.vpc == ss.vpc => {
-                        won.intersection(&src).intersection(&cidr_set(&peer.cidrs))
+                    Some(peer) if &peer.vpc == src_vpc => {
+                        won.intersection(src).intersection(&cidr_set(&peer.cidrs))
                     }
                     _ => continue,
                 }
@@ -314,10 +356,22 @@ fn return_routable(
 pub fn reach(model: &Model, opts: &ReachOptions) -> Vec<ReachRow> {
     let layer = opts.layer.unwrap_or(Layer::Network);
     let ctx = Ctx::new(model);
-    let subnets: Vec<&Subnet> = model.subnets.values().collect();
-    let mut rows: Vec<ReachRow> = subnets
+    let ix = model.index();
+    let mut classes: BTreeMap<(&VpcId, Option<&RouteTableId>, &NaclBinding), Vec<&Subnet>> =
+        BTreeMap::new();
+    for s in model.subnets.values() {
+        classes
+            .entry((&s.vpc, ix.route_table_of(s), ix.nacl_of(&s.id)))
+            .or_default()
+            .push(s);
+    }
+    let classes: Vec<SubnetClass<'_>> = classes
+        .into_iter()
+        .map(|((vpc, _, _), subnets)| SubnetClass { vpc, subnets })
+        .collect();
+    let mut rows: Vec<ReachRow> = classes
         .par_iter()
-        .flat_map_iter(|ss| subnet_rows(&ctx, ss, layer, opts))
+        .flat_map_iter(|c| class_rows(&ctx, c, layer, opts))
         .collect();
     rows.sort_by_cached_key(row_key);
     merge_rows(rows)
@@ -359,19 +413,26 @@ fn merge_rows(rows: Vec<ReachRow>) -> Vec<ReachRow> {
     out
 }
 
-fn subnet_rows(ctx: &Ctx<'_>, ss: &Subnet, layer: Layer, opts: &ReachOptions) -> Vec<ReachRow> {
+fn class_rows(
+    ctx: &Ctx<'_>,
+    class: &SubnetClass<'_>,
+    layer: Layer,
+    opts: &ReachOptions,
+) -> Vec<ReachRow> {
     let (model, parts) = (ctx.model, &ctx.parts);
-    let mut src_set = cidr_set(&ss.cidrs);
+    let ss = class.subnets[0];
+    let mut src_all = IpSet::from_nets(class.subnets.iter().flat_map(|s| s.cidrs.iter().copied()));
     if let Some(from) = &opts.from {
-        src_set = src_set.intersection(from.get(&ss.vpc).unwrap_or(&IpSet::new()));
+        src_all = src_all.intersection(from.get(class.vpc).unwrap_or(&IpSet::new()));
     }
-    if src_set.is_empty() {
+    if src_all.is_empty() {
         return Vec::new();
     }
     let mut rows = Vec::new();
-    for t in targets(model, parts, ss) {
+    for t in targets(model, parts, class, &src_all) {
         let sd = t.subnet;
-        if sd.vpc == ss.vpc && !opts.include_intra_vpc {
+        let src_set = t.src;
+        if &sd.vpc == class.vpc && !opts.include_intra_vpc {
             continue;
         }
         let mut dst = t.dst;
@@ -381,7 +442,7 @@ fn subnet_rows(ctx: &Ctx<'_>, ss: &Subnet, layer: Layer, opts: &ReachOptions) ->
         if dst.is_empty() {
             continue;
         }
-        let crosses = sd.id != ss.id;
+        let crosses = !t.same_subnet;
         let all = &ctx.unfiltered;
         let (eg, ig, reg, rig) = if crosses {
             (
@@ -407,7 +468,7 @@ fn subnet_rows(ctx: &Ctx<'_>, ss: &Subnet, layer: Layer, opts: &ReachOptions) ->
         }
         // Connectable: replies route back the same way, and return NACLs share an ephemeral port.
         let back = if crosses {
-            return_routable(model, parts, sd, ss, t.via)
+            return_routable(model, parts, sd, &src_set, class.vpc, t.via)
         } else {
             src_set.clone()
         };
@@ -428,7 +489,7 @@ fn subnet_rows(ctx: &Ctx<'_>, ss: &Subnet, layer: Layer, opts: &ReachOptions) ->
             match layer {
                 Layer::Network => emit(&mut rows, &map, ss, sd, &via, is_conn),
                 Layer::Full => {
-                    let full = full_layer(ctx, &map, ss, sd);
+                    let full = full_layer(ctx, &map, &class.subnets, sd);
                     emit(&mut rows, &full, ss, sd, &via, is_conn);
                 }
             }
@@ -437,19 +498,18 @@ fn subnet_rows(ctx: &Ctx<'_>, ss: &Subnet, layer: Layer, opts: &ReachOptions) ->
     rows
 }
 
-/// Interfaces of one subnet that carry the same security groups: they behave alike, so each
+/// Interfaces of one subnet class that carry the same security groups: they behave alike, so each
 /// (source class, destination class) pair is evaluated once, over address sets.
 struct EniClass<'m> {
     groups: &'m [SecurityGroupId],
     addresses: IpSet,
 }
 
-fn eni_classes<'m>(model: &'m Model, subnet: &SubnetId) -> Vec<EniClass<'m>> {
+fn eni_classes<'m>(model: &'m Model, subnets: &[&Subnet]) -> Vec<EniClass<'m>> {
     let mut by: BTreeMap<&'m [SecurityGroupId], IpSet> = BTreeMap::new();
-    for e in model
-        .index()
-        .enis_in(subnet)
+    for e in subnets
         .iter()
+        .flat_map(|s| model.index().enis_in(&s.id))
         .filter_map(|e| model.network_interfaces.get(e))
     {
         let set = by.entry(e.groups.as_slice()).or_default();
@@ -520,12 +580,15 @@ fn sg_cidr_map(model: &Model, sg: &SecurityGroup, egress: bool) -> AddrMap<Servi
 fn full_layer(
     ctx: &Ctx<'_>,
     map: &AddrMap<AddrMap<ServiceSet>>,
-    ss: &Subnet,
+    sources: &[&Subnet],
     sd: &Subnet,
 ) -> AddrMap<AddrMap<ServiceSet>> {
     let mut out: AddrMap<AddrMap<ServiceSet>> = AddrMap::new();
-    let dst_classes = eni_classes(ctx.model, &sd.id);
-    for a in eni_classes(ctx.model, &ss.id) {
+    let Some(ss) = sources.first() else {
+        return out;
+    };
+    let dst_classes = eni_classes(ctx.model, &[sd]);
+    for a in eni_classes(ctx.model, sources) {
         let from_a = map.restrict(&a.addresses);
         if from_a.is_empty() {
             continue;
