@@ -312,10 +312,18 @@ impl fmt::Display for ServiceSet {
     }
 }
 
-/// Serialised as its `Display` text.
+/// Serialised for machines and people at once: `{"text": "tcp:22,443 icmp", "tcp": [[22, 22],
+/// [443, 443]], "udp": [], "protocols": [[1, 1]]}` — inclusive ranges of tcp ports, udp ports
+/// and the numbers of the other IP protocols (all their traffic).
 impl Serialize for ServiceSet {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("ServiceSet", 4)?;
+        st.serialize_field("text", &self.to_string())?;
+        st.serialize_field("tcp", self.tcp.ranges())?;
+        st.serialize_field("udp", self.udp.ranges())?;
+        st.serialize_field("protocols", self.other.ranges())?;
+        st.end()
     }
 }
 
