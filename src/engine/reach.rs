@@ -1,7 +1,12 @@
-//! All-pairs reachability over sets: for every source subnet, the destination space is split
-//! by its route table's longest-prefix match, intersected with the subnets it reaches, and
-//! filtered by NACLs (and, in the full layer, security groups) as address × service sets. No
-//! address or port is enumerated; cost grows with routes, rules and subnets.
+//! All-pairs reachability over sets: the destination space of each route table is split by
+//! longest-prefix match once, intersected with the subnets it reaches, and filtered by NACLs
+//! (and, in the full layer, security groups) as address × service sets. No address or port is
+//! enumerated; cost grows with routes, rules and subnets.
+//!
+//! Endpoints that behave alike are evaluated together: source subnets sharing VPC, route table
+//! and NACL form one class; in the full layer, interfaces of a class sharing one set of security
+//! groups form one class, and each (source class, destination class) pair is evaluated once.
+//! Route partitions, NACL maps and each group's CIDR rules are computed once per snapshot.
 //!
 //! Results are aggregated boxes ([`ReachRow`]): source VPC and addresses, destination VPC and
 //! addresses, services, the peering crossed, connectable or only delivered.
