@@ -1,7 +1,7 @@
 //! `peerscope audit`: hold a snapshot against its intent and report every finding.
 
 use std::collections::BTreeSet;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -71,7 +71,12 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<ExitCode> {
         snapshot: args.input.snapshot.clone(),
     };
     let text = match args.format {
-        AuditFormat::Table => Table.render(&report, &ctx),
+        AuditFormat::Table => {
+            // Colour for people at a terminal, unless they asked for none (no-color.org).
+            let colour = std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            Table.render_with_colour(&report, &ctx, colour)
+        }
         AuditFormat::Json => Json.render(&report, &ctx),
         AuditFormat::Sarif => Sarif.render(&report, &ctx),
         AuditFormat::Markdown => Markdown.render(&report, &ctx),

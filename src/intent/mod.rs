@@ -1,17 +1,19 @@
 //! The intent file: what each peering is for. Named accounts, zones of endpoints, and the
 //! `allow`, `require` and `deny` rules the audit holds the snapshot against.
 //!
-//! Parsing keeps every value's position, so each mistake (an unknown zone or account name, bad
-//! port syntax, an empty selector) is reported as `file:line:column: what is wrong` — all of
-//! them, not just the first. Resolving zones against a model ([`Intent::resolve`]) does no I/O.
+//! Parsing keeps every value's position, so each mistake (an unknown key, a value of the wrong
+//! type, a missing rule field, an unknown zone or account name, bad port syntax, an empty
+//! selector) is reported as `file:line:column: what is wrong` — all of them, not just the first.
+//! Only a TOML syntax error is reported alone: nothing past it can be read. Resolving zones
+//! against a model ([`Intent::resolve`]) does no I/O.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use ipnet::IpNet;
-use serde::Deserialize;
 use toml::Spanned;
+use toml::de::{DeString, DeTable, DeValue};
 
 use crate::engine::Layer;
 use crate::model::*;
@@ -56,63 +58,329 @@ impl fmt::Display for IntentErrors {
 }
 
 // ---- the file as written ----
+//
+// The text is first parsed into a spanned TOML tree ([`DeTable`]); only a TOML syntax error stops
+// there (nothing past it can be trusted). The tree is then read table by table into the raw
+// structs below: an unknown key, a value of the wrong type or a missing rule field each becomes an
+// error at its own position, and reading goes on. Every value keeps its position for the checks
+// that follow in [`Intent::parse`].
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+type Span = std::ops::Range<usize>;
+type Str = Spanned<String>;
+type Value<'i> = Spanned<DeValue<'i>>;
+type Key<'i> = Spanned<DeString<'i>>;
+
+const TOP_KEYS: &[&str] = &["options", "accounts", "zones", "allow", "require", "deny"];
+const OPTION_KEYS: &[&str] = &["audit_intra_vpc", "layer"];
+const ZONE_KEYS: &[&str] = &["accounts", "vpcs", "subnets", "enis", "cidrs", "tags"];
+const RULE_KEYS: &[&str] = &["from", "to", "ports", "layer", "why"];
+
+#[derive(Debug, Default)]
 struct RawIntent {
-    #[serde(default)]
-    options: RawOptions,
-    #[serde(default)]
-    accounts: BTreeMap<String, Spanned<String>>,
-    #[serde(default)]
-    zones: BTreeMap<String, Spanned<RawZone>>,
-    #[serde(default)]
-    allow: Vec<Spanned<RawRule>>,
-    #[serde(default)]
-    require: Vec<Spanned<RawRule>>,
-    #[serde(default)]
-    deny: Vec<Spanned<RawRule>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawOptions {
     audit_intra_vpc: Option<bool>,
-    layer: Option<Spanned<String>>,
+    layer: Option<Str>,
+    /// Name → id; the id is `None` when it was not a string (already reported).
+    accounts: Vec<(Str, Option<Str>)>,
+    zones: Vec<RawZone>,
+    allow: Vec<RawRule>,
+    require: Vec<RawRule>,
+    deny: Vec<RawRule>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Default)]
 struct RawZone {
-    #[serde(default)]
-    accounts: Vec<Spanned<String>>,
-    #[serde(default)]
-    vpcs: Vec<Spanned<String>>,
-    #[serde(default)]
-    subnets: Vec<Spanned<String>>,
-    #[serde(default)]
-    enis: Vec<Spanned<String>>,
-    #[serde(default)]
-    cidrs: Vec<Spanned<String>>,
-    #[serde(default)]
-    tags: BTreeMap<String, Spanned<String>>,
+    name: String,
+    /// The zone's table (its `[zones.NAME]` header).
+    span: Span,
+    accounts: Vec<Str>,
+    vpcs: Vec<Str>,
+    subnets: Vec<Str>,
+    enis: Vec<Str>,
+    cidrs: Vec<Str>,
+    tags: Vec<(String, Str)>,
+    /// A selector was not what it should be (already reported): the zone is not also called
+    /// empty.
+    malformed: bool,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Default)]
 struct RawRule {
-    from: Spanned<String>,
-    to: Spanned<String>,
-    ports: Spanned<PortsField>,
-    layer: Option<Spanned<String>>,
+    /// The rule's table (its `[[allow]]` header).
+    span: Span,
+    from: Option<Str>,
+    to: Option<Str>,
+    /// Every port spec given, each with its own position.
+    ports: Vec<Str>,
+    layer: Option<Str>,
     why: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum PortsField {
-    One(String),
-    Many(Vec<String>),
+/// "a string", "an integer", …: what a value is, for messages.
+fn kind_of(v: &DeValue<'_>) -> &'static str {
+    match v {
+        DeValue::String(_) => "a string",
+        DeValue::Integer(_) => "an integer",
+        DeValue::Float(_) => "a float",
+        DeValue::Boolean(_) => "a boolean",
+        DeValue::Datetime(_) => "a date-time",
+        DeValue::Array(_) => "a list",
+        DeValue::Table(_) => "a table",
+    }
+}
+
+fn key_list(keys: &[&str]) -> String {
+    keys.iter()
+        .map(|k| format!("`{k}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Reads the spanned tree into a [`RawIntent`], collecting every structural mistake as
+/// (byte offset, message).
+#[derive(Default)]
+struct Reader {
+    errors: Vec<(usize, String)>,
+}
+
+impl Reader {
+    fn error(&mut self, offset: usize, message: String) {
+        self.errors.push((offset, message));
+    }
+
+    /// `within` prefixes the message (`"[zones.hub]: "`, or nothing at the top level).
+    fn unknown(&mut self, key: &Key<'_>, within: &str, known: &[&str]) {
+        self.error(
+            key.span().start,
+            format!(
+                "{within}unknown key `{}`; expected one of {}",
+                key.get_ref(),
+                key_list(known)
+            ),
+        );
+    }
+
+    fn wrong(&mut self, v: &Value<'_>, what: &str, expected: &str) {
+        self.error(
+            v.span().start,
+            format!("{what} must be {expected}, not {}", kind_of(v.get_ref())),
+        );
+    }
+
+    fn string(&mut self, v: &Value<'_>, what: &str, expected: &str) -> Option<Str> {
+        match v.get_ref() {
+            DeValue::String(s) => Some(Spanned::new(v.span(), s.to_string())),
+            _ => {
+                self.wrong(v, what, expected);
+                None
+            }
+        }
+    }
+
+    /// A list of strings; every item that is not a string is reported.
+    fn strings(&mut self, v: &Value<'_>, what: &str) -> Vec<Str> {
+        let DeValue::Array(items) = v.get_ref() else {
+            self.wrong(v, what, "a list of strings");
+            return Vec::new();
+        };
+        items
+            .iter()
+            .filter_map(|item| self.string(item, &format!("{what} items"), "strings"))
+            .collect()
+    }
+
+    fn table<'v, 'i>(
+        &mut self,
+        v: &'v Value<'i>,
+        what: &str,
+        expected: &str,
+    ) -> Option<&'v DeTable<'i>> {
+        match v.get_ref() {
+            DeValue::Table(t) => Some(t),
+            _ => {
+                self.wrong(v, what, expected);
+                None
+            }
+        }
+    }
+
+    fn read(&mut self, doc: &DeTable<'_>) -> RawIntent {
+        let mut raw = RawIntent::default();
+        for (k, v) in doc.iter() {
+            match k.get_ref().as_ref() {
+                "options" => {
+                    if let Some(t) = self.table(v, "`options`", "a table ([options])") {
+                        self.options(t, &mut raw);
+                    }
+                }
+                "accounts" => {
+                    let Some(t) = self.table(v, "`accounts`", "a table ([accounts])") else {
+                        continue;
+                    };
+                    for (name, id) in t.iter() {
+                        let id = self.string(
+                            id,
+                            &format!("[accounts]: `{}`", name.get_ref()),
+                            "an account id in quotes (\"111111111111\")",
+                        );
+                        raw.accounts
+                            .push((Spanned::new(name.span(), name.get_ref().to_string()), id));
+                    }
+                }
+                "zones" => {
+                    let Some(t) = self.table(v, "`zones`", "a table of zones ([zones.NAME])")
+                    else {
+                        continue;
+                    };
+                    for (name, z) in t.iter() {
+                        raw.zones.push(self.zone(name.get_ref(), z));
+                    }
+                }
+                kind @ ("allow" | "require" | "deny") => {
+                    let rules = self.rules(kind, v);
+                    match kind {
+                        "allow" => raw.allow = rules,
+                        "require" => raw.require = rules,
+                        _ => raw.deny = rules,
+                    }
+                }
+                _ => self.unknown(k, "", TOP_KEYS),
+            }
+        }
+        raw
+    }
+
+    fn options(&mut self, t: &DeTable<'_>, raw: &mut RawIntent) {
+        for (k, v) in t.iter() {
+            match k.get_ref().as_ref() {
+                "audit_intra_vpc" => match v.get_ref() {
+                    DeValue::Boolean(b) => raw.audit_intra_vpc = Some(*b),
+                    _ => self.wrong(v, "[options]: `audit_intra_vpc`", "true or false"),
+                },
+                "layer" => {
+                    raw.layer = self.string(v, "[options]: `layer`", "\"network\" or \"full\"");
+                }
+                _ => self.unknown(k, "[options]: ", OPTION_KEYS),
+            }
+        }
+    }
+
+    fn zone(&mut self, name: &str, v: &Value<'_>) -> RawZone {
+        let mut zone = RawZone {
+            name: name.to_owned(),
+            span: v.span(),
+            ..Default::default()
+        };
+        let Some(t) = self.table(
+            v,
+            &format!("zone `{name}`"),
+            &format!("a table ([zones.{name}])"),
+        ) else {
+            zone.malformed = true;
+            return zone;
+        };
+        let within = format!("[zones.{name}]: ");
+        for (k, v) in t.iter() {
+            let key = k.get_ref().as_ref();
+            let what = format!("{within}`{key}`");
+            let before = self.errors.len();
+            match key {
+                "accounts" => zone.accounts = self.strings(v, &what),
+                "vpcs" => zone.vpcs = self.strings(v, &what),
+                "subnets" => zone.subnets = self.strings(v, &what),
+                "enis" => zone.enis = self.strings(v, &what),
+                "cidrs" => zone.cidrs = self.strings(v, &what),
+                "tags" => {
+                    if let Some(tags) =
+                        self.table(v, &what, "a table of strings ({ Environment = \"prod\" })")
+                    {
+                        for (tk, tv) in tags.iter() {
+                            let tk = tk.get_ref().to_string();
+                            let tag = format!("{within}tag `{tk}`");
+                            if let Some(s) = self.string(tv, &tag, "a string") {
+                                zone.tags.push((tk, s));
+                            }
+                        }
+                    }
+                }
+                _ => self.unknown(k, &within, ZONE_KEYS),
+            }
+            zone.malformed |= self.errors.len() > before;
+        }
+        zone
+    }
+
+    fn rules(&mut self, kind: &str, v: &Value<'_>) -> Vec<RawRule> {
+        let DeValue::Array(items) = v.get_ref() else {
+            self.wrong(
+                v,
+                &format!("`{kind}`"),
+                &format!("a list of tables ([[{kind}]])"),
+            );
+            return Vec::new();
+        };
+        items
+            .iter()
+            .filter_map(|item| {
+                let t = self.table(item, &format!("[[{kind}]]"), "a table")?;
+                Some(self.rule(kind, item.span(), t))
+            })
+            .collect()
+    }
+
+    fn rule(&mut self, kind: &str, span: Span, t: &DeTable<'_>) -> RawRule {
+        let within = format!("[[{kind}]]: ");
+        let mut rule = RawRule {
+            span,
+            ..Default::default()
+        };
+        let (mut has_from, mut has_to, mut has_ports) = (false, false, false);
+        for (k, v) in t.iter() {
+            let key = k.get_ref().as_ref();
+            let what = format!("{within}`{key}`");
+            match key {
+                "from" => {
+                    has_from = true;
+                    rule.from = self.string(v, &what, "a zone name");
+                }
+                "to" => {
+                    has_to = true;
+                    rule.to = self.string(v, &what, "a zone name");
+                }
+                "ports" => {
+                    has_ports = true;
+                    match v.get_ref() {
+                        DeValue::String(s) => {
+                            rule.ports = vec![Spanned::new(v.span(), s.to_string())];
+                        }
+                        DeValue::Array(items) if items.is_empty() => {
+                            self.error(v.span().start, format!("{within}ports is empty"));
+                        }
+                        DeValue::Array(_) => rule.ports = self.strings(v, &what),
+                        _ => self.wrong(
+                            v,
+                            &what,
+                            "a port spec or a list of them (\"tcp:443\", [\"tcp:443\", \"udp:53\"])",
+                        ),
+                    }
+                }
+                "layer" => rule.layer = self.string(v, &what, "\"network\" or \"full\""),
+                "why" => {
+                    rule.why = self.string(v, &what, "a string").map(Spanned::into_inner);
+                }
+                _ => self.unknown(k, &within, RULE_KEYS),
+            }
+        }
+        for (has, key, what) in [
+            (has_from, "from", "a zone name"),
+            (has_to, "to", "a zone name"),
+            (has_ports, "ports", "a port spec or a list of them"),
+        ] {
+            if !has {
+                self.error(rule.span.start, format!("{within}missing `{key}` ({what})"));
+            }
+        }
+        rule
+    }
 }
 
 // ---- the validated intent ----
@@ -252,17 +520,24 @@ impl Intent {
                 message,
             }
         };
-        let raw: RawIntent = toml::from_str(text).map_err(|e| {
+        // A syntax error is the one mistake reported: nothing past it can be recovered.
+        let doc = DeTable::parse(text).map_err(|e| {
             let offset = e.span().map(|s| s.start).unwrap_or(0);
             IntentErrors(vec![err_at(offset, e.message().trim().to_owned())])
         })?;
-        let mut errors = Vec::new();
+        let mut reader = Reader::default();
+        let raw = reader.read(doc.get_ref());
+        let mut errors: Vec<IntentError> = reader
+            .errors
+            .into_iter()
+            .map(|(offset, message)| err_at(offset, message))
+            .collect();
         let mut intent = Intent {
             file: path.to_path_buf(),
-            audit_intra_vpc: raw.options.audit_intra_vpc.unwrap_or(false),
+            audit_intra_vpc: raw.audit_intra_vpc.unwrap_or(false),
             ..Default::default()
         };
-        if let Some(l) = &raw.options.layer {
+        if let Some(l) = &raw.layer {
             match parse_layer(l.get_ref()) {
                 Some(layer) => intent.layer = Some(layer),
                 None => errors.push(err_at(
@@ -272,19 +547,27 @@ impl Intent {
             }
         }
         for (name, id) in &raw.accounts {
-            let v = id.get_ref();
-            if v.is_empty() || !v.chars().all(|c| c.is_ascii_digit()) {
-                errors.push(err_at(
-                    id.span().start,
-                    format!("account {name}: {v:?} is not an account id (12 digits)"),
-                ));
+            let (name, at) = (name.get_ref(), name.span().start);
+            if let Some(id) = id {
+                let v = id.get_ref();
+                if v.is_empty() || !v.chars().all(|c| c.is_ascii_digit()) {
+                    errors.push(err_at(
+                        id.span().start,
+                        format!("account {name}: {v:?} is not an account id (12 digits)"),
+                    ));
+                }
             }
             if name == EXTERNAL {
-                errors.push(err_at(id.span().start, format!("{EXTERNAL:?} is the built-in zone of unnamed accounts; choose another account name")));
+                errors.push(err_at(
+                    id.as_ref().map_or(at, |id| id.span().start),
+                    format!("{EXTERNAL:?} is the built-in zone of unnamed accounts; choose another account name"),
+                ));
             }
-            intent.accounts.insert(name.clone(), AccountId::new(v));
+            // A name whose id was mistyped is still a name: no "unknown account" for its uses.
+            let id = id.as_ref().map(|id| id.get_ref().as_str()).unwrap_or("");
+            intent.accounts.insert(name.clone(), AccountId::new(id));
         }
-        let account = |s: &Spanned<String>, errors: &mut Vec<IntentError>| -> Option<AccountId> {
+        let account = |s: &Str, errors: &mut Vec<IntentError>| -> Option<AccountId> {
             let v = s.get_ref();
             if let Some(id) = intent.accounts.get(v) {
                 Some(id.clone())
@@ -301,12 +584,11 @@ impl Intent {
             }
         };
         let mut zones = BTreeMap::new();
-        for (name, z) in &raw.zones {
-            let span = z.span();
-            let z = z.get_ref();
+        for z in &raw.zones {
+            let name = &z.name;
             if name == EXTERNAL {
                 errors.push(err_at(
-                    span.start,
+                    z.span.start,
                     format!("zone {EXTERNAL:?} is built in; choose another name"),
                 ));
                 continue;
@@ -367,15 +649,15 @@ impl Intent {
                 .iter()
                 .map(|(k, v)| (k.clone(), v.get_ref().clone()))
                 .collect();
-            if zone.accounts.is_empty()
+            if !z.malformed
                 && z.accounts.is_empty()
-                && zone.vpcs.is_empty()
-                && zone.subnets.is_empty()
-                && zone.enis.is_empty()
+                && z.vpcs.is_empty()
+                && z.subnets.is_empty()
+                && z.enis.is_empty()
                 && z.cidrs.is_empty()
-                && zone.tags.is_empty()
+                && z.tags.is_empty()
             {
-                errors.push(err_at(span.start, format!("zone {name:?} selects nothing: give accounts, vpcs, subnets, enis, cidrs or tags")));
+                errors.push(err_at(z.span.start, format!("zone {name:?} selects nothing: give accounts, vpcs, subnets, enis, cidrs or tags")));
             }
             zones.insert(name.clone(), zone);
         }
@@ -395,9 +677,8 @@ impl Intent {
         ] {
             let mut rules = Vec::new();
             for r in raws {
-                let (line, _) = position(text, r.span().start);
-                let r = r.get_ref();
-                for z in [&r.from, &r.to] {
+                let (line, _) = position(text, r.span.start);
+                for z in [&r.from, &r.to].into_iter().flatten() {
                     if !intent.zones.contains_key(z.get_ref()) {
                         errors.push(err_at(
                             z.span().start,
@@ -409,24 +690,14 @@ impl Intent {
                         ));
                     }
                 }
-                let specs = match r.ports.get_ref() {
-                    PortsField::One(s) => vec![s.clone()],
-                    PortsField::Many(v) => v.clone(),
-                };
-                if specs.is_empty() {
-                    errors.push(err_at(
-                        r.ports.span().start,
-                        format!("[[{kind}]]: ports is empty"),
-                    ));
-                }
+                // Each spec is checked on its own and reported at its own position.
                 let mut services = ServiceSet::new();
-                for p in &specs {
-                    match parse_ports(p) {
+                for p in &r.ports {
+                    match parse_ports(p.get_ref()) {
                         Ok(s) => services = services.union(&s),
-                        Err(m) => errors.push(err_at(
-                            r.ports.span().start,
-                            format!("[[{kind}]]: bad port {m}"),
-                        )),
+                        Err(m) => {
+                            errors.push(err_at(p.span().start, format!("[[{kind}]]: bad port {m}")))
+                        }
                     }
                 }
                 let layer = match &r.layer {
@@ -445,10 +716,12 @@ impl Intent {
                     },
                     None => None,
                 };
+                let name =
+                    |z: &Option<Str>| z.as_ref().map(|z| z.get_ref().clone()).unwrap_or_default();
                 rules.push(Rule {
-                    from: r.from.get_ref().clone(),
-                    to: r.to.get_ref().clone(),
-                    ports: specs,
+                    from: name(&r.from),
+                    to: name(&r.to),
+                    ports: r.ports.iter().map(|p| p.get_ref().clone()).collect(),
                     services,
                     layer,
                     why: r.why.clone(),
@@ -586,6 +859,118 @@ mod tests {
             msgs[3].contains("bad port") && msgs[3].starts_with("12:9"),
             "{msgs:#?}"
         );
+    }
+
+    /// `line:column message` of every error, in order.
+    fn errors(text: &str) -> Vec<String> {
+        parse(text)
+            .unwrap_err()
+            .0
+            .iter()
+            .map(|e| format!("{}:{} {}", e.line, e.column, e.message))
+            .collect()
+    }
+
+    #[test]
+    fn structural_mistakes_are_all_reported_each_at_its_own_position() {
+        let text = r#"zone = "typo"
+
+[zones.app]
+vpcs = ["vpc-1"]
+subnet = ["subnet-1"]
+
+[zones.db]
+vpcs = "vpc-2"
+
+[[allow]]
+from = "app"
+to = "db"
+ports = 443
+
+[[allow]]
+from = "app"
+ports = ["tcp:5432", "tcp:70000", "udp:9-1"]
+
+[[deny]]
+from = "app"
+to = "dbs"
+ports = ["tcp:22", 22]
+why = "no ssh"
+"#;
+        assert_eq!(
+            errors(text),
+            [
+                "1:1 unknown key `zone`; expected one of `options`, `accounts`, `zones`, `allow`, `require`, `deny`",
+                "5:1 [zones.app]: unknown key `subnet`; expected one of `accounts`, `vpcs`, `subnets`, `enis`, `cidrs`, `tags`",
+                // A wrong-typed selector is not also "selects nothing".
+                "8:8 [zones.db]: `vpcs` must be a list of strings, not a string",
+                "13:9 [[allow]]: `ports` must be a port spec or a list of them (\"tcp:443\", [\"tcp:443\", \"udp:53\"]), not an integer",
+                "15:1 [[allow]]: missing `to` (a zone name)",
+                // Each bad port of a list at its own item.
+                "17:22 [[allow]]: bad port \"tcp:70000\": \"70000\" is not a port (0-65535)",
+                "17:35 [[allow]]: bad port \"udp:9-1\": the range is empty (9 > 1)",
+                "21:6 [[deny]]: unknown zone \"dbs\" (zones: app, db, external)",
+                "22:20 [[deny]]: `ports` items must be strings, not an integer",
+            ]
+        );
+    }
+
+    #[test]
+    fn wrong_types_anywhere_are_reported_and_reading_goes_on() {
+        let text = r#"[options]
+audit_intra_vpc = "yes"
+layer = 2
+colour = true
+
+[accounts]
+prod = 111111111111
+
+[zones]
+x = 1
+y = { tags = { Env = 1 }, accounts = ["prod"] }
+
+[allow]
+from = "x"
+
+[[require]]
+to = "y"
+ports = []
+why = 3
+"#;
+        assert_eq!(
+            errors(text),
+            [
+                "2:19 [options]: `audit_intra_vpc` must be true or false, not a string",
+                "3:9 [options]: `layer` must be \"network\" or \"full\", not an integer",
+                "4:1 [options]: unknown key `colour`; expected one of `audit_intra_vpc`, `layer`",
+                "7:8 [accounts]: `prod` must be an account id in quotes (\"111111111111\"), not an integer",
+                "10:5 zone `x` must be a table ([zones.x]), not an integer",
+                "11:22 [zones.y]: tag `Env` must be a string, not an integer",
+                "13:1 `allow` must be a list of tables ([[allow]]), not a table",
+                "16:1 [[require]]: missing `from` (a zone name)",
+                "18:9 [[require]]: ports is empty",
+                "19:7 [[require]]: `why` must be a string, not an integer",
+            ]
+        );
+    }
+
+    #[test]
+    fn inline_rules_are_read_like_headed_ones() {
+        let i = parse(
+            "[zones.a]\nvpcs = [\"vpc-1\"]\n[zones.b]\ntags = { Env = \"prod\" }\nallow = [\n  { from = \"a\", to = \"b\", ports = \"tcp:443\" },\n]\n",
+        );
+        // `allow = [...]` after [zones.b] belongs to that table: a zone key mistake.
+        assert_eq!(
+            i.unwrap_err()
+                .0
+                .iter()
+                .map(|e| (e.line, e.column))
+                .collect::<Vec<_>>(),
+            [(5, 1)]
+        );
+        let i = parse("allow = [\n  { from = \"a\", to = \"external\", ports = [\"tcp:443\"] },\n]\n[zones.a]\nvpcs = [\"vpc-1\"]\n").unwrap();
+        assert_eq!(i.allow[0].at, "intent.toml:2");
+        assert!(i.allow[0].services.contains(6, Some(443)));
     }
 
     #[test]
