@@ -8,6 +8,21 @@ fn main() -> ExitCode {
     let cli = peerscope::cli::Cli::parse();
     match peerscope::cli::run(cli) {
         Ok(code) => code,
+        // A reader that went away (`peerscope … | head`) is not an error worth a message.
+        Err(e)
+            if e.chain().any(|c| {
+                let kind = c
+                    .downcast_ref::<std::io::Error>()
+                    .map(|io| io.kind())
+                    .or_else(|| {
+                        c.downcast_ref::<serde_json::Error>()
+                            .and_then(|j| j.io_error_kind())
+                    });
+                kind == Some(std::io::ErrorKind::BrokenPipe)
+            }) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("peerscope: {e:#}");
             ExitCode::from(peerscope::cli::exit::USAGE)

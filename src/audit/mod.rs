@@ -148,6 +148,8 @@ pub struct FlowBox {
     pub dst_subnet: Option<SubnetId>,
     pub dst: IpSet,
     pub services: ServiceSet,
+    /// `local` or the peering crossed; absent for broken requirements (nothing was crossed).
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub via: String,
 }
 

@@ -46,7 +46,8 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<ExitCode> {
             .iter()
             .map(|f| f.fingerprint.as_str())
             .collect();
-        let text = serde_json::to_string_pretty(&serde_json::json!({ "fingerprints": fps }))?;
+        let mut text = serde_json::to_string_pretty(&serde_json::json!({ "fingerprints": fps }))?;
+        text.push('\n');
         crate::util::write_atomically(path, text.as_bytes())?;
     }
     if let Some(path) = &args.baseline {

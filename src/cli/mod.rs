@@ -207,7 +207,11 @@ fn load(args: &SnapshotArgs) -> anyhow::Result<Result<crate::snapshot::Loaded, E
     let partial = loaded
         .diagnostics
         .iter()
-        .filter(|d| d.code == crate::diagnostics::Code::PartialSnapshot)
+        .filter(|d| {
+            d.code == crate::diagnostics::Code::PartialSnapshot
+                && d.file.as_deref()
+                    == Some(std::path::Path::new(crate::snapshot::layout::MANIFEST))
+        })
         .count();
     if partial > 0 {
         eprintln!(

@@ -2,7 +2,9 @@
 //! evaluator that explains one flow hop by hop ([`explain`]), and the set-based all-pairs
 //! computation ([`reach`]).
 //!
-//! The engine does no I/O and cannot fail: every flow gets a verdict.
+//! The engine does no I/O. It is total over well-formed flows: every flow between addresses of
+//! the snapshot gets a verdict; `explain` rejects only malformed questions (an address in no
+//! subnet, mixed address families, a tcp flow without a port).
 
 pub mod endpoint;
 pub mod explain;

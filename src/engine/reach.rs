@@ -645,8 +645,3 @@ fn emit(
         }
     }
 }
-
-/// Is a peering usable by SG references (kept here for the audit's hygiene checks)?
-pub fn group_reference_can_match(model: &Model, a: &VpcId, b: &VpcId) -> bool {
-    a == b || peered_same_region(model, a, b)
-}

@@ -26,7 +26,6 @@ impl Reporter for Sarif {
                     "id": k.as_str(),
                     "name": k.as_str(),
                     "shortDescription": { "text": k.description() },
-                    "helpUri": "https://example.invalid/peerscope/docs/audit.md",
                 })
             })
             .collect();
@@ -71,7 +70,6 @@ impl Reporter for Sarif {
                 "tool": { "driver": {
                     "name": "peerscope",
                     "version": env!("CARGO_PKG_VERSION"),
-                    "informationUri": "https://example.invalid/peerscope",
                     "rules": rules,
                 }},
                 "results": results,
