@@ -139,6 +139,8 @@ struct Ctx<'m> {
     nacls: HashMap<(NetworkAclId, bool), AddrMap<ServiceSet>>,
     /// Per security group and direction (egress = true): its CIDR and prefix-list rules.
     sg_cidrs: HashMap<(SecurityGroupId, bool), AddrMap<ServiceSet>>,
+    /// Per subnet: its interfaces grouped by security-group set.
+    eni_classes: HashMap<SubnetId, Vec<EniClass<'m>>>,
     unfiltered: AddrMap<ServiceSet>,
 }
 
@@ -165,11 +167,20 @@ impl<'m> Ctx<'m> {
             .par_iter()
             .flat_map_iter(|g| [true, false].map(|e| ((g.id.clone(), e), sg_cidr_map(model, g, e))))
             .collect();
+        let eni_classes = model
+            .subnets
+            .values()
+            .collect::<Vec<_>>()
+            .par_iter()
+            .map(|s| (s.id.clone(), eni_classes(model, &[s])))
+            .filter(|(_, c)| !c.is_empty())
+            .collect();
         Ctx {
             model,
             parts,
             nacls,
             sg_cidrs,
+            eni_classes,
             unfiltered: AddrMap::constant(ServiceSet::all()),
         }
     }
@@ -434,6 +445,11 @@ fn class_rows(
         return Vec::new();
     }
     let mut rows = Vec::new();
+    let sources = SourceClasses {
+        vpc: class.vpc,
+        classes: eni_classes(model, &class.subnets),
+    };
+    let mut sg_maps: SgMapCache<'_> = HashMap::new();
     for t in targets(model, parts, class, &src_all) {
         let sd = t.subnet;
         let src_set = t.src;
@@ -494,7 +510,7 @@ fn class_rows(
             match layer {
                 Layer::Network => emit(&mut rows, &map, ss, sd, &via, is_conn),
                 Layer::Full => {
-                    let full = full_layer(ctx, &map, &class.subnets, sd);
+                    let full = full_layer(ctx, &map, &sources, sd, &mut sg_maps);
                     emit(&mut rows, &full, ss, sd, &via, is_conn);
                 }
             }
@@ -582,25 +598,30 @@ fn sg_cidr_map(model: &Model, sg: &SecurityGroup, egress: bool) -> AddrMap<Servi
 
 /// Restricts a network-layer box map to interface addresses and their security groups, one
 /// (source class, destination class) pair at a time.
-fn full_layer(
-    ctx: &Ctx<'_>,
+fn full_layer<'m>(
+    ctx: &Ctx<'m>,
     map: &AddrMap<AddrMap<ServiceSet>>,
-    sources: &[&Subnet],
-    sd: &Subnet,
+    src: &SourceClasses<'m>,
+    sd: &'m Subnet,
+    sg_maps: &mut SgMapCache<'m>,
 ) -> AddrMap<AddrMap<ServiceSet>> {
     let mut out: AddrMap<AddrMap<ServiceSet>> = AddrMap::new();
-    let Some(ss) = sources.first() else {
+    let Some(dst_classes) = ctx.eni_classes.get(&sd.id) else {
         return out;
     };
-    let dst_classes = eni_classes(ctx.model, &[sd]);
-    for a in eni_classes(ctx.model, sources) {
+    for a in &src.classes {
         let from_a = map.restrict(&a.addresses);
         if from_a.is_empty() {
             continue;
         }
-        for b in &dst_classes {
-            let egress = sg_map(ctx, a.groups, true, b.groups, &sd.vpc);
-            let ingress = sg_map(ctx, b.groups, false, a.groups, &ss.vpc);
+        for b in dst_classes {
+            let egress = sg_maps
+                .entry((a.groups, b.groups, &sd.vpc, true))
+                .or_insert_with(|| sg_map(ctx, a.groups, true, b.groups, &sd.vpc))
+                .clone();
+            let ingress = sg_maps
+                .entry((b.groups, a.groups, src.vpc, false))
+                .or_insert_with(|| sg_map(ctx, b.groups, false, a.groups, src.vpc));
             for (lo, hi, inner) in from_a.iter() {
                 let inner = inner.restrict(&b.addresses).intersection(&egress);
                 if inner.is_empty() {
@@ -609,7 +630,8 @@ fn full_layer(
                 for (l2, h2, admitted) in ingress.restrict(&IpSet::from_addr_range(lo, hi)).iter() {
                     let cell = inner.map_values(|v| v.intersection(admitted));
                     if !cell.is_empty() {
-                        out = out.union(&AddrMap::from_set(&IpSet::from_addr_range(l2, h2), cell));
+                        // In place: pieces of one source class never overlap another's.
+                        out.insert_set(&IpSet::from_addr_range(l2, h2), cell);
                     }
                 }
             }
@@ -617,6 +639,24 @@ fn full_layer(
     }
     out
 }
+
+/// The interface classes of a subnet class (merged by security-group set across its subnets).
+struct SourceClasses<'m> {
+    vpc: &'m VpcId,
+    classes: Vec<EniClass<'m>>,
+}
+
+/// Security-group maps per (own groups, other end's groups, other end's VPC, egress), shared
+/// by every destination a source class reaches.
+type SgMapCache<'m> = HashMap<
+    (
+        &'m [SecurityGroupId],
+        &'m [SecurityGroupId],
+        &'m VpcId,
+        bool,
+    ),
+    AddrMap<ServiceSet>,
+>;
 
 fn emit(
     rows: &mut Vec<ReachRow>,
