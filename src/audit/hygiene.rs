@@ -330,6 +330,12 @@ fn open_to_world(model: &Model, out: &mut Vec<Finding>) {
             ..Default::default()
         },
     );
+    // Rows over peerings by destination subnet: a member interface only meets its subnet's.
+    let mut by_subnet: std::collections::HashMap<&SubnetId, Vec<&crate::engine::reach::ReachRow>> =
+        std::collections::HashMap::new();
+    for r in rows.iter().filter(|r| r.via != "local") {
+        by_subnet.entry(&r.dst_subnet).or_default().push(r);
+    }
     for sg in model.security_groups.values() {
         for rule in &sg.ingress {
             let RulePeer::Cidr(c) = &rule.peer else {
@@ -355,9 +361,11 @@ fn open_to_world(model: &Model, out: &mut Vec<Finding>) {
             let mut sources = IpSet::new();
             for e in &members {
                 for a in &e.addresses {
-                    for r in rows
-                        .iter()
-                        .filter(|r| r.via != "local" && r.dst_vpc == e.vpc && r.dst.contains(*a))
+                    for r in by_subnet
+                        .get(&e.subnet)
+                        .into_iter()
+                        .flatten()
+                        .filter(|r| r.dst.contains(*a))
                     {
                         // Only sources the rule's CIDR admits (0.0.0.0/0 is IPv4, ::/0 IPv6).
                         let admitted = r.src.intersection(&IpSet::from_net(*c));

@@ -182,21 +182,7 @@ pub fn route<'m>(
                 &format!("route {r}"),
                 true,
             ));
-            match ix
-                .subnet_containing(&from.vpc, dst)
-                .and_then(|s| model.subnets.get(s))
-            {
-                Some(sd) => {
-                    hops.push(hop(
-                        HopKind::DestinationSubnet,
-                        sd.id.as_str(),
-                        &format!("{dst} in {}", join_cidrs(&sd.cidrs)),
-                        true,
-                    ));
-                    Ok((sd, Via::Local))
-                }
-                None => Err(no_subnet(hops, dst)),
-            }
+            arrive(model, &from.vpc, dst, Via::Local, hops)
         }
         RouteTarget::Other(target) => {
             hops.push(hop(
@@ -260,21 +246,7 @@ pub fn route<'m>(
                 &format!("active, to {}", peer.vpc),
                 true,
             ));
-            match ix
-                .subnet_containing(&peer.vpc, dst)
-                .and_then(|s| model.subnets.get(s))
-            {
-                Some(sd) => {
-                    hops.push(hop(
-                        HopKind::DestinationSubnet,
-                        sd.id.as_str(),
-                        &format!("{dst} in {}", join_cidrs(&sd.cidrs)),
-                        true,
-                    ));
-                    Ok((sd, Via::Peering(pcx.clone())))
-                }
-                None => Err(no_subnet(hops, dst)),
-            }
+            arrive(model, &peer.vpc, dst, Via::Peering(pcx.clone()), hops)
         }
     }
 }
@@ -426,6 +398,33 @@ fn sg_decides<'m>(
                 })
                 .map(|r| (sg, r))
         })
+}
+
+/// The packet reaches `vpc`: the subnet holding `dst` receives it (no further routing there),
+/// or no subnet does and the flow dies on no-subnet.
+fn arrive<'m>(
+    model: &'m Model,
+    vpc: &VpcId,
+    dst: IpAddr,
+    via: Via,
+    hops: &mut Vec<Hop>,
+) -> Result<(&'m Subnet, Via), Reason> {
+    match model
+        .index()
+        .subnet_containing(vpc, dst)
+        .and_then(|s| model.subnets.get(s))
+    {
+        Some(sd) => {
+            hops.push(hop(
+                HopKind::DestinationSubnet,
+                sd.id.as_str(),
+                &format!("{dst} in {}", join_cidrs(&sd.cidrs)),
+                true,
+            ));
+            Ok((sd, via))
+        }
+        None => Err(no_subnet(hops, dst)),
+    }
 }
 
 /// Marks the last hop (the route or peering that led nowhere) as the one that drops.

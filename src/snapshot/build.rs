@@ -26,6 +26,19 @@ fn association_counts(state: Option<&raw::StateHolder>) -> bool {
     )
 }
 
+/// The IPv6 CIDRs of an association set whose association counts.
+fn ipv6_cidrs(
+    set: &[raw::Ipv6CidrAssociation],
+    at: &At,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<IpNet> {
+    set.iter()
+        .filter(|a| association_counts(a.ipv6_cidr_block_state.as_ref()))
+        .filter_map(|a| a.ipv6_cidr_block.as_deref())
+        .filter_map(|c| cidr(c, at, "Ipv6CidrBlock", diags))
+        .collect()
+}
+
 fn tags(raw: &[raw::Tag]) -> Tags {
     raw.iter()
         .filter_map(|t| Some((t.key.clone()?, t.value.clone().unwrap_or_default())))
@@ -280,13 +293,11 @@ impl Builder {
                 ));
             }
         }
-        for a in &v.ipv6_cidr_block_association_set {
-            if association_counts(a.ipv6_cidr_block_state.as_ref())
-                && let Some(c) = &a.ipv6_cidr_block
-            {
-                cidrs.extend(cidr(c, &at, "Ipv6CidrBlock", &mut self.diags));
-            }
-        }
+        cidrs.extend(ipv6_cidrs(
+            &v.ipv6_cidr_block_association_set,
+            &at,
+            &mut self.diags,
+        ));
         if cidrs.is_empty() {
             self.diags.push(at.diag(
                 Severity::Error,
@@ -333,13 +344,11 @@ impl Builder {
                 .as_deref()
                 .and_then(|c| cidr(c, &at, "CidrBlock", &mut self.diags)),
         );
-        for a in &s.ipv6_cidr_block_association_set {
-            if association_counts(a.ipv6_cidr_block_state.as_ref())
-                && let Some(c) = &a.ipv6_cidr_block
-            {
-                cidrs.extend(cidr(c, &at, "Ipv6CidrBlock", &mut self.diags));
-            }
-        }
+        cidrs.extend(ipv6_cidrs(
+            &s.ipv6_cidr_block_association_set,
+            &at,
+            &mut self.diags,
+        ));
         if cidrs.is_empty() {
             return self.unusable(&at, Code::MissingField, "subnet has no usable CidrBlock");
         }
