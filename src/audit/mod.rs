@@ -367,6 +367,8 @@ pub fn audit(model: &Model, intent: Option<&Intent>, layer: Option<Layer>) -> Au
     }
 }
 
+/// The box a rule covers between two VPCs; `None` when one of its zones has no address in
+/// them, so irrelevant rules cost nothing per row.
 fn zone_box(
     zones: &BTreeMap<String, BTreeMap<VpcId, IpSet>>,
     from: &str,
@@ -374,19 +376,18 @@ fn zone_box(
     src_vpc: &VpcId,
     dst_vpc: &VpcId,
     svc: &ServiceSet,
-) -> Bx {
+) -> Option<Bx> {
     let get = |z: &str, v: &VpcId| {
         zones
             .get(z)
             .and_then(|m| m.get(v))
-            .cloned()
-            .unwrap_or_default()
+            .filter(|s| !s.is_empty())
     };
-    Bx {
-        src: get(from, src_vpc),
-        dst: get(to, dst_vpc),
+    Some(Bx {
+        src: get(from, src_vpc)?.clone(),
+        dst: get(to, dst_vpc)?.clone(),
         svc: svc.clone(),
-    }
+    })
 }
 
 fn account_of(model: &Model, vpc: &VpcId) -> AccountId {
@@ -420,28 +421,30 @@ fn exposures(
         };
         let mut left = vec![whole.clone()];
         for a in intent.allow.iter().filter(|r| applies(r)) {
-            let ab = zone_box(
+            if let Some(ab) = zone_box(
                 zones,
                 &a.from,
                 &a.to,
                 &row.src_vpc,
                 &row.dst_vpc,
                 &a.services,
-            );
-            left = left.iter().flat_map(|b| b.difference(&ab)).collect();
+            ) {
+                left = left.iter().flat_map(|b| b.difference(&ab)).collect();
+            }
         }
         // A deny wins over an allow and is reported once, as a denied flow: take denied
         // boxes out of the exposure remainder.
         for d in intent.deny.iter().filter(|r| applies(r)) {
-            let db = zone_box(
+            if let Some(db) = zone_box(
                 zones,
                 &d.from,
                 &d.to,
                 &row.src_vpc,
                 &row.dst_vpc,
                 &d.services,
-            );
-            left = left.iter().flat_map(|b| b.difference(&db)).collect();
+            ) {
+                left = left.iter().flat_map(|b| b.difference(&db)).collect();
+            }
         }
         let key = (row.src_vpc.clone(), row.dst_subnet.clone(), row.via.clone());
         for b in left {
@@ -456,14 +459,17 @@ fn exposures(
             .push(b);
         }
         for d in intent.deny.iter().filter(|r| applies(r)) {
-            let hit = whole.intersection(&zone_box(
+            let Some(db) = zone_box(
                 zones,
                 &d.from,
                 &d.to,
                 &row.src_vpc,
                 &row.dst_vpc,
                 &d.services,
-            ));
+            ) else {
+                continue;
+            };
+            let hit = whole.intersection(&db);
             if !hit.is_empty() {
                 out.entry((
                     key.0.clone(),
