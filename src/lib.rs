@@ -13,9 +13,11 @@
 //! writes them.
 
 pub mod audit;
+pub mod change;
 pub mod cli;
 pub mod collect;
 pub mod diagnostics;
+pub mod diff;
 pub mod engine;
 pub mod r#gen;
 pub mod ids;

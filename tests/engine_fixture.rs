@@ -214,6 +214,7 @@ impl Fixture {
             subnets: subnets.iter().map(SubnetId::new).collect(),
             routes: Vec::new(),
             tags: Tags::new(),
+            association_ids: Default::default(),
         };
         self.parts.route_tables.insert(table.id.clone(), table);
         self
@@ -284,6 +285,7 @@ impl Fixture {
             ingress: Vec::new(),
             egress: Vec::new(),
             tags: Tags::new(),
+            association_ids: Default::default(),
         };
         self.parts.network_acls.insert(acl.id.clone(), acl);
         self
@@ -338,6 +340,7 @@ impl Fixture {
             ingress: Vec::new(),
             egress: Vec::new(),
             tags: Tags::new(),
+            association_ids: Default::default(),
         };
         self.parts.security_groups.insert(sg.id.clone(), sg);
         self

@@ -53,12 +53,19 @@ fn finding(
     }
 }
 
-pub fn findings(model: &Model, intent: Option<&Intent>) -> Vec<Finding> {
+/// Hygiene findings about the objects of the VPCs in `within` (every VPC when `None`); a
+/// peering counts when either side is in it.
+pub fn findings(
+    model: &Model,
+    intent: Option<&Intent>,
+    within: Option<&BTreeSet<VpcId>>,
+) -> Vec<Finding> {
+    let wanted = |v: &VpcId| within.is_none_or(|w| w.contains(v));
     let mut out = Vec::new();
-    routes(model, intent, &mut out);
-    peerings(model, intent, &mut out);
-    group_references(model, &mut out);
-    open_to_world(model, &mut out);
+    routes(model, intent, &wanted, &mut out);
+    peerings(model, intent, &wanted, &mut out);
+    group_references(model, &wanted, &mut out);
+    open_to_world(model, within, &mut out);
     out
 }
 
@@ -119,9 +126,14 @@ fn used_subnets(
 
 type Zones = std::collections::BTreeMap<String, std::collections::BTreeMap<VpcId, IpSet>>;
 
-fn routes(model: &Model, intent: Option<&Intent>, out: &mut Vec<Finding>) {
+fn routes(
+    model: &Model,
+    intent: Option<&Intent>,
+    wanted: &dyn Fn(&VpcId) -> bool,
+    out: &mut Vec<Finding>,
+) {
     let mut zones: Option<Zones> = None;
-    for t in model.route_tables.values() {
+    for t in model.route_tables.values().filter(|t| wanted(&t.vpc)) {
         for r in &t.routes {
             let dest = r.destination.to_string();
             if r.blackhole {
@@ -254,12 +266,21 @@ fn routes(model: &Model, intent: Option<&Intent>, out: &mut Vec<Finding>) {
     }
 }
 
-fn peerings(model: &Model, intent: Option<&Intent>, out: &mut Vec<Finding>) {
+fn peerings(
+    model: &Model,
+    intent: Option<&Intent>,
+    wanted: &dyn Fn(&VpcId) -> bool,
+    out: &mut Vec<Finding>,
+) {
     let known = |a: &AccountId| match intent {
         Some(i) if !i.accounts.is_empty() => i.is_known_account(a),
         _ => model.vpcs.values().any(|v| &v.account == a),
     };
-    for c in model.peerings.values().filter(|c| c.is_active()) {
+    for c in model
+        .peerings
+        .values()
+        .filter(|c| c.is_active() && (wanted(&c.requester.vpc) || wanted(&c.accepter.vpc)))
+    {
         for side in [&c.requester, &c.accepter] {
             let account = side
                 .owner
@@ -283,8 +304,8 @@ fn peerings(model: &Model, intent: Option<&Intent>, out: &mut Vec<Finding>) {
     }
 }
 
-fn group_references(model: &Model, out: &mut Vec<Finding>) {
-    for sg in model.security_groups.values() {
+fn group_references(model: &Model, wanted: &dyn Fn(&VpcId) -> bool, out: &mut Vec<Finding>) {
+    for sg in model.security_groups.values().filter(|g| wanted(&g.vpc)) {
         for (dir, rules) in [("ingress", &sg.ingress), ("egress", &sg.egress)] {
             for rule in rules.iter() {
                 let RulePeer::Group(g) = &rule.peer else {
@@ -321,12 +342,14 @@ fn group_references(model: &Model, out: &mut Vec<Finding>) {
     }
 }
 
-fn open_to_world(model: &Model, out: &mut Vec<Finding>) {
+fn open_to_world(model: &Model, within: Option<&BTreeSet<VpcId>>, out: &mut Vec<Finding>) {
     // Delivered flows over peerings, at the network layer: would the world-open rule admit them?
+    // A group of a VPC in `within` meets flows from every peer of that VPC.
     let rows = reach(
         model,
         &ReachOptions {
             layer: Some(Layer::Network),
+            scope: within.cloned(),
             ..Default::default()
         },
     );
@@ -336,7 +359,11 @@ fn open_to_world(model: &Model, out: &mut Vec<Finding>) {
     for r in rows.iter().filter(|r| r.via != "local") {
         by_subnet.entry(&r.dst_subnet).or_default().push(r);
     }
-    for sg in model.security_groups.values() {
+    for sg in model
+        .security_groups
+        .values()
+        .filter(|g| within.is_none_or(|w| w.contains(&g.vpc)))
+    {
         for rule in &sg.ingress {
             let RulePeer::Cidr(c) = &rule.peer else {
                 continue;

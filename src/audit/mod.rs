@@ -8,7 +8,7 @@
 
 mod hygiene;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use serde::Serialize;
@@ -317,29 +317,64 @@ fn hop_component(h: &Hop) -> Component {
 
 /// Audits a model against an intent (or only hygiene when `intent` is `None`).
 pub fn audit(model: &Model, intent: Option<&Intent>, layer: Option<Layer>) -> AuditReport {
-    let layer =
-        layer
-            .or(intent.and_then(|i| i.layer))
-            .unwrap_or(if model.network_interfaces.is_empty() {
-                Layer::Network
-            } else {
-                Layer::Full
-            });
-    let mut findings = Vec::new();
-    if let Some(intent) = intent {
-        let rows = reach(
+    audit_scoped(model, intent, layer, None)
+}
+
+/// [`audit`] restricted to what a change to the VPCs in `scope` can alter: exposures and
+/// requirements of flows from or to them, hygiene of their objects and their peers'. Two
+/// scoped audits of the same scope differ exactly where the full audits differ, when the
+/// models differ only inside the scope (incremental what-if and diff).
+pub fn audit_scoped(
+    model: &Model,
+    intent: Option<&Intent>,
+    layer: Option<Layer>,
+    scope: Option<&BTreeSet<VpcId>>,
+) -> AuditReport {
+    let layer = layer_for(model, intent, layer);
+    let rows = match intent {
+        Some(_) => reach(
             model,
             &ReachOptions {
                 layer: Some(layer),
                 include_intra_vpc: true,
+                scope: scope.cloned(),
                 ..Default::default()
             },
-        );
+        ),
+        None => Vec::new(),
+    };
+    audit_rows(model, intent, layer, scope, &rows)
+}
+
+/// The layer an audit uses: the one asked for, else the intent's, else full when the
+/// snapshot has network interfaces.
+pub fn layer_for(model: &Model, intent: Option<&Intent>, layer: Option<Layer>) -> Layer {
+    layer
+        .or(intent.and_then(|i| i.layer))
+        .unwrap_or(if model.network_interfaces.is_empty() {
+            Layer::Network
+        } else {
+            Layer::Full
+        })
+}
+
+/// [`audit_scoped`] over reach rows already computed (with intra-VPC flows, in `layer`, for
+/// the same scope): what-if and diff compute rows once for both the flow diff and the audit.
+pub fn audit_rows(
+    model: &Model,
+    intent: Option<&Intent>,
+    layer: Layer,
+    scope: Option<&BTreeSet<VpcId>>,
+    rows: &[ReachRow],
+) -> AuditReport {
+    let mut findings = Vec::new();
+    if let Some(intent) = intent {
         let zones = intent.resolve(model);
-        findings.extend(exposures(model, intent, &zones, &rows, layer));
-        findings.extend(requirements(model, intent, &zones, &rows, layer));
+        findings.extend(exposures(model, intent, &zones, rows, layer));
+        findings.extend(requirements(model, intent, &zones, rows, layer, scope));
     }
-    findings.extend(hygiene::findings(model, intent));
+    let within = scope.map(|s| model.neighbourhood(s));
+    findings.extend(hygiene::findings(model, intent, within.as_ref()));
     findings.sort_by(|a, b| {
         (
             std::cmp::Reverse(a.severity),
@@ -605,6 +640,7 @@ fn requirements(
     zones: &BTreeMap<String, BTreeMap<VpcId, IpSet>>,
     rows: &[ReachRow],
     layer: Layer,
+    scope: Option<&BTreeSet<VpcId>>,
 ) -> Vec<Finding> {
     // In the full layer endpoints are interface addresses: a zone's subnets stand for the
     // interfaces in them.
@@ -636,6 +672,9 @@ fn requirements(
         let to = zones.get(&req.to).unwrap_or(&empty);
         for (sv, ss) in from {
             for (dv, ds) in to {
+                if scope.is_some_and(|s| !s.contains(sv) && !s.contains(dv)) {
+                    continue;
+                }
                 // A packet has one address family: IPv4 to IPv4 and IPv6 to IPv6.
                 let (src, dst) = (restrict(sv, ss), restrict(dv, ds));
                 let mut missing: Vec<Bx> = [IpSet::all_v4(), IpSet::all_v6()]

@@ -2,12 +2,10 @@
 
 use std::collections::BTreeSet;
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use super::{AuditArgs, AuditFormat, exit};
 use crate::audit::audit;
-use crate::intent::Intent;
 use crate::report::audit::{Context, Json, Markdown, Reporter, Sarif, Table};
 
 pub fn run(args: &AuditArgs) -> anyhow::Result<ExitCode> {
@@ -16,29 +14,15 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<ExitCode> {
         Err(code) => return Ok(code),
     };
     // A topology folder's own intent.toml is used when none is given.
-    let intent_path: Option<PathBuf> = args.intent.clone().or_else(|| {
-        let p = args.input.snapshot.join("intent.toml");
-        p.is_file().then_some(p)
-    });
-    let intent = match &intent_path {
-        Some(p) => match Intent::load(p) {
-            Ok(i) => Some(i),
-            Err(errors) => {
-                eprintln!("{errors}");
-                eprintln!(
-                    "peerscope: {} mistake(s) in the intent file",
-                    errors.0.len()
-                );
-                return Ok(ExitCode::from(exit::USAGE));
-            }
-        },
-        None => {
-            eprintln!(
-                "peerscope: no intent file (--intent, or intent.toml in the snapshot): hygiene checks only"
-            );
-            None
-        }
+    let intent = match super::load_intent(args.intent.as_deref(), &[&args.input.snapshot]) {
+        Ok(i) => i,
+        Err(code) => return Ok(code),
     };
+    if intent.is_none() {
+        eprintln!(
+            "peerscope: no intent file (--intent, or intent.toml in the snapshot): hygiene checks only"
+        );
+    }
     let mut report = audit(&loaded.model, intent.as_ref(), args.layer);
     if let Some(path) = &args.write_baseline {
         let fps: Vec<&str> = report

@@ -6,6 +6,7 @@
 
 mod audit;
 mod check;
+mod diff;
 mod r#gen;
 mod query;
 mod reach;
@@ -43,6 +44,53 @@ pub enum Command {
     Audit(AuditArgs),
     /// Collect a live snapshot from AWS accounts and regions (through STS AssumeRole).
     Snapshot(snapshot::CollectArgs),
+    /// Compare two snapshots: flows newly delivered or broken, findings added or resolved.
+    Diff(DiffArgs),
+    /// Apply proposed EC2 operations or a Terraform plan to a snapshot and report the impact.
+    WhatIf(WhatIfArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ImpactArgs {
+    /// The intent file (default: intent.toml in the (first) snapshot folder when present).
+    #[arg(long, value_name = "FILE")]
+    pub intent: Option<PathBuf>,
+    /// Override the intent's layer.
+    #[arg(long, value_enum)]
+    pub layer: Option<crate::engine::Layer>,
+    /// Also compare flows within one VPC.
+    #[arg(long)]
+    pub include_intra_vpc: bool,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: AuditFormat,
+    /// Treat any error-level diagnostic in a snapshot as unusable input (exit 2).
+    #[arg(long)]
+    pub strict: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DiffArgs {
+    /// The snapshot before the change.
+    pub before: PathBuf,
+    /// The snapshot after the change.
+    pub after: PathBuf,
+    #[command(flatten)]
+    pub impact: ImpactArgs,
+}
+
+#[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("proposal").required(true).args(["change", "terraform_plan"])))]
+pub struct WhatIfArgs {
+    /// The snapshot folder the change applies to.
+    pub snapshot: PathBuf,
+    /// A JSON array of EC2 operations: `[{"Action": "CreateRoute", "RouteTableId": …}, …]`.
+    #[arg(long, value_name = "FILE")]
+    pub change: Option<PathBuf>,
+    /// A Terraform plan as `terraform show -json PLAN` prints it.
+    #[arg(long, value_name = "FILE")]
+    pub terraform_plan: Option<PathBuf>,
+    #[command(flatten)]
+    pub impact: ImpactArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -221,6 +269,33 @@ fn load(args: &SnapshotArgs) -> anyhow::Result<Result<crate::snapshot::Loaded, E
     Ok(Ok(loaded))
 }
 
+/// The intent file: the one named, else `intent.toml` in the first of `dirs` that has one.
+/// `Ok(None)` when there is none; `Err` (after printing every mistake) when it is unusable.
+fn load_intent(
+    explicit: Option<&std::path::Path>,
+    dirs: &[&std::path::Path],
+) -> Result<Option<crate::intent::Intent>, ExitCode> {
+    let path = explicit.map(std::path::Path::to_path_buf).or_else(|| {
+        dirs.iter()
+            .map(|d| d.join("intent.toml"))
+            .find(|p| p.is_file())
+    });
+    let Some(path) = path else {
+        return Ok(None);
+    };
+    match crate::intent::Intent::load(&path) {
+        Ok(i) => Ok(Some(i)),
+        Err(errors) => {
+            eprintln!("{errors}");
+            eprintln!(
+                "peerscope: {} mistake(s) in the intent file",
+                errors.0.len()
+            );
+            Err(ExitCode::from(exit::USAGE))
+        }
+    }
+}
+
 /// Exit codes.
 pub mod exit {
     pub const OK: u8 = 0;
@@ -244,5 +319,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Gen(args) => r#gen::run(&args),
         Command::Audit(args) => audit::run(&args),
         Command::Snapshot(args) => snapshot::run(&args),
+        Command::Diff(args) => diff::run_diff(&args),
+        Command::WhatIf(args) => diff::run_what_if(&args),
     }
 }

@@ -11,7 +11,7 @@
 //! Results are aggregated boxes ([`ReachRow`]): source VPC and addresses, destination VPC and
 //! addresses, services, the peering crossed, connectable or only delivered.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
 
 use ipnet::IpNet;
@@ -32,6 +32,10 @@ pub struct ReachOptions {
     /// Restrict sources and destinations (addresses per VPC); `None` = everything.
     pub from: Option<BTreeMap<VpcId, IpSet>>,
     pub to: Option<BTreeMap<VpcId, IpSet>>,
+    /// Only flows whose source or destination VPC is in this set (incremental analysis after
+    /// a change: flows between two untouched VPCs cannot change). Only the neighbourhood of
+    /// the set (it and its peers) is evaluated; `None` = everything.
+    pub scope: Option<BTreeSet<VpcId>>,
 }
 
 /// One aggregated box of delivered flows.
@@ -145,10 +149,14 @@ struct Ctx<'m> {
 }
 
 impl<'m> Ctx<'m> {
-    fn new(model: &'m Model) -> Ctx<'m> {
+    /// Precomputes what the VPCs in `within` need (every VPC when `None`): every subnet a
+    /// source class in them routes to lies in them (scoped runs evaluate a neighbourhood).
+    fn new(model: &'m Model, within: Option<&BTreeSet<VpcId>>) -> Ctx<'m> {
+        let wanted = |v: &VpcId| within.is_none_or(|w| w.contains(v));
         let parts = model
             .route_tables
             .values()
+            .filter(|t| wanted(&t.vpc))
             .collect::<Vec<_>>()
             .par_iter()
             .map(|t| (t.id.clone(), partition(model, t)))
@@ -156,21 +164,34 @@ impl<'m> Ctx<'m> {
         let nacls = model
             .network_acls
             .values()
+            .filter(|a| wanted(&a.vpc))
             .collect::<Vec<_>>()
             .par_iter()
             .flat_map_iter(|a| [true, false].map(|e| ((a.id.clone(), e), nacl_map(a, e))))
             .collect();
-        let sg_cidrs = model
-            .security_groups
-            .values()
-            .collect::<Vec<_>>()
+        let subnets: Vec<&Subnet> = model.subnets.values().filter(|s| wanted(&s.vpc)).collect();
+        // The groups of the interfaces in those subnets (normally groups of the same VPCs).
+        let groups: Vec<&SecurityGroup> = match within {
+            None => model.security_groups.values().collect(),
+            Some(_) => {
+                let mut ids: BTreeSet<&SecurityGroupId> = BTreeSet::new();
+                for s in &subnets {
+                    for e in model.index().enis_in(&s.id) {
+                        if let Some(e) = model.network_interfaces.get(e) {
+                            ids.extend(e.groups.iter());
+                        }
+                    }
+                }
+                ids.into_iter()
+                    .filter_map(|g| model.security_groups.get(g))
+                    .collect()
+            }
+        };
+        let sg_cidrs = groups
             .par_iter()
             .flat_map_iter(|g| [true, false].map(|e| ((g.id.clone(), e), sg_cidr_map(model, g, e))))
             .collect();
-        let eni_classes = model
-            .subnets
-            .values()
-            .collect::<Vec<_>>()
+        let eni_classes = subnets
             .par_iter()
             .map(|s| (s.id.clone(), eni_classes(model, &[s])))
             .filter(|(_, c)| !c.is_empty())
@@ -371,11 +392,17 @@ fn return_routable(
 /// Computes all-pairs reachability.
 pub fn reach(model: &Model, opts: &ReachOptions) -> Vec<ReachRow> {
     let layer = opts.layer.unwrap_or(Layer::Network);
-    let ctx = Ctx::new(model);
+    let within = opts.scope.as_ref().map(|s| model.neighbourhood(s));
+    let ctx = Ctx::new(model, within.as_ref());
     let ix = model.index();
     let mut classes: BTreeMap<(&VpcId, Option<&RouteTableId>, &NaclBinding), Vec<&Subnet>> =
         BTreeMap::new();
-    for s in model.subnets.values() {
+    // A source outside the scope matters only toward a peer inside it.
+    for s in model
+        .subnets
+        .values()
+        .filter(|s| within.as_ref().is_none_or(|w| w.contains(&s.vpc)))
+    {
         classes
             .entry((&s.vpc, ix.route_table_of(s), ix.nacl_of(&s.id)))
             .or_default()
@@ -454,6 +481,12 @@ fn class_rows(
         let sd = t.subnet;
         let src_set = t.src;
         if &sd.vpc == class.vpc && !opts.include_intra_vpc {
+            continue;
+        }
+        if let Some(scope) = &opts.scope
+            && !scope.contains(class.vpc)
+            && !scope.contains(&sd.vpc)
+        {
             continue;
         }
         let mut dst = t.dst;

@@ -122,6 +122,10 @@ pub struct RouteTable {
     /// Routes in table order (the order breaks ties).
     pub routes: Vec<Route>,
     pub tags: Tags,
+    /// Association ids (`rtbassoc-…`) of the associations that count: the subnet, or `None`
+    /// for the main association. What-if operations name associations by these ids.
+    #[serde(skip)]
+    pub association_ids: BTreeMap<String, Option<SubnetId>>,
 }
 
 /// An IP protocol as rules name it.
@@ -260,6 +264,9 @@ pub struct NetworkAcl {
     pub ingress: Vec<NaclEntry>,
     pub egress: Vec<NaclEntry>,
     pub tags: Tags,
+    /// Association ids (`aclassoc-…`) → the subnet each associates.
+    #[serde(skip)]
+    pub association_ids: BTreeMap<String, SubnetId>,
 }
 
 impl NetworkAcl {
@@ -495,6 +502,20 @@ impl Model {
                     .get(&InstanceId::new(id))
                     .and_then(|e| self.network_interfaces.get(e))
             })
+    }
+
+    /// `vpcs` and every VPC peered with one of them by any connection record (active or not):
+    /// the VPCs whose flows or findings a change to `vpcs` can touch.
+    pub fn neighbourhood(&self, vpcs: &BTreeSet<VpcId>) -> BTreeSet<VpcId> {
+        let mut out = vpcs.clone();
+        for v in vpcs {
+            for p in self.index.peerings_of(v) {
+                if let Some(side) = self.peerings.get(p).and_then(|c| c.peer_of(v)) {
+                    out.insert(side.vpc.clone());
+                }
+            }
+        }
+        out
     }
 
     /// The display name of an object: its `Name` tag.

@@ -3,6 +3,7 @@
 //! shape results that the core modules produced.
 
 pub mod audit;
+pub mod diff;
 pub mod inventory;
 
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};

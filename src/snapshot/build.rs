@@ -389,6 +389,7 @@ impl Builder {
         };
         let mut main = false;
         let mut subnets = Vec::new();
+        let mut association_ids = BTreeMap::new();
         for a in &t.associations {
             if !association_counts(a.association_state.as_ref()) {
                 continue;
@@ -398,6 +399,12 @@ impl Builder {
             }
             if let Some(s) = &a.subnet_id {
                 subnets.push(SubnetId::new(s));
+            }
+            if let Some(assoc) = &a.route_table_association_id
+                && (a.main == Some(true) || a.subnet_id.is_some())
+            {
+                let subnet = a.subnet_id.as_deref().map(SubnetId::new);
+                association_ids.insert(assoc.clone(), subnet.filter(|_| a.main != Some(true)));
             }
         }
         subnets.sort();
@@ -422,6 +429,7 @@ impl Builder {
             subnets,
             routes,
             tags: tags(&t.tags),
+            association_ids,
         };
         Self::insert(
             &mut self.parts.route_tables,
@@ -464,6 +472,8 @@ impl Builder {
             &r.carrier_gateway_id,
             &r.local_gateway_id,
             &r.core_network_arn,
+            &r.vpc_endpoint_id,
+            &r.odb_network_arn,
         ]
         .into_iter()
         .flatten()
@@ -525,6 +535,16 @@ impl Builder {
             .collect();
         subnets.sort();
         subnets.dedup();
+        let association_ids = a
+            .associations
+            .iter()
+            .filter_map(|s| {
+                Some((
+                    s.network_acl_association_id.clone()?,
+                    SubnetId::new(s.subnet_id.as_deref()?),
+                ))
+            })
+            .collect();
         let (account, region) = self.located(f, id, a.owner_id.as_deref(), None);
         let acl = NetworkAcl {
             id: NetworkAclId::new(id),
@@ -536,6 +556,7 @@ impl Builder {
             ingress,
             egress,
             tags: tags(&a.tags),
+            association_ids,
         };
         Self::insert(
             &mut self.parts.network_acls,
@@ -1618,4 +1639,52 @@ fn port_range(from: Option<i64>, to: Option<i64>) -> Option<PortRange> {
     let from = u16::try_from(from?).ok()?;
     let to = u16::try_from(to?).ok()?;
     (from <= to).then_some(PortRange { from, to })
+}
+
+/// Converts one object of an edit (a what-if operation) exactly as the loader converts it;
+/// any diagnostic is an error, since an edit has no "skip and go on".
+fn convert_one<T>(
+    object: &str,
+    f: impl FnOnce(&mut Builder, &At) -> Option<T>,
+) -> Result<T, String> {
+    let mut b = Builder::new();
+    let at = At {
+        file: Path::new(""),
+        object: object.to_owned(),
+    };
+    let out = f(&mut b, &at);
+    match (out, b.diags.is_empty()) {
+        (Some(v), true) => Ok(v),
+        _ => Err(b
+            .diags
+            .iter()
+            .map(|d| d.message.clone())
+            .collect::<Vec<_>>()
+            .join("; ")),
+    }
+}
+
+pub(super) fn convert_route(r: &raw::Route, object: &str) -> Result<Route, String> {
+    convert_one(object, |b, at| b.route(at, r))
+}
+
+pub(super) fn convert_nacl_entry(
+    e: &raw::NaclEntry,
+    object: &str,
+) -> Result<(bool, NaclEntry), String> {
+    convert_one(object, |b, at| b.nacl_entry(at, e))
+}
+
+pub(super) fn convert_permissions(
+    group: &SecurityGroupId,
+    perms: &[raw::IpPermission],
+    field: &str,
+) -> Result<Vec<SgRule>, String> {
+    convert_one(group.as_str(), |b, _| {
+        Some(b.sg_rules(Path::new(""), group, perms, field))
+    })
+}
+
+pub(super) fn convert_cidr(s: &str, field: &str) -> Result<IpNet, String> {
+    convert_one(field, |b, at| cidr(s, at, field, &mut b.diags))
 }

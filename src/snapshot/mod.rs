@@ -6,6 +6,7 @@
 //! input (not a folder, nothing recognisable) is an `Err`.
 
 mod build;
+pub mod convert;
 pub mod layout;
 pub mod manifest;
 mod parse;

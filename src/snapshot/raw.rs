@@ -103,6 +103,7 @@ pub struct Subnet {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct RouteTableAssociation {
+    pub route_table_association_id: Option<String>,
     pub main: Option<bool>,
     pub subnet_id: Option<String>,
     pub association_state: Option<StateHolder>,
@@ -124,6 +125,9 @@ pub struct Route {
     pub carrier_gateway_id: Option<String>,
     pub local_gateway_id: Option<String>,
     pub core_network_arn: Option<String>,
+    /// Not in describe output (it shows endpoints as `GatewayId`); `CreateRoute` names them so.
+    pub vpc_endpoint_id: Option<String>,
+    pub odb_network_arn: Option<String>,
     pub state: Option<String>,
 }
 
@@ -163,6 +167,7 @@ pub struct NaclEntry {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct NaclAssociation {
+    pub network_acl_association_id: Option<String>,
     pub subnet_id: Option<String>,
 }
 

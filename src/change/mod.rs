@@ -1,0 +1,1023 @@
+//! Proposed changes, applied to a model: the edits that EC2 operations ([`ec2`]) and Terraform
+//! resource changes ([`terraform`]) make, with the checks AWS itself makes before it accepts
+//! them (unknown ids, duplicate routes and rules, overlapping peers, missing rules).
+//!
+//! Both readers translate their input into calls on one [`Editor`], which edits the model in
+//! place, records which VPCs the change touches (the scope of the incremental re-analysis:
+//! flows between two untouched VPCs cannot change) and reindexes when done. An edit that AWS
+//! would reject is an error naming the operation; nothing is applied halfway silently.
+
+pub mod ec2;
+pub mod terraform;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use ipnet::IpNet;
+use serde::Serialize;
+
+use crate::model::*;
+
+/// An operation AWS would reject, or that cannot be read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChangeError {
+    /// Which operation: `operation 3 (CreateRoute)` or a Terraform resource address.
+    pub op: String,
+    pub message: String,
+}
+
+impl fmt::Display for ChangeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.op, self.message)
+    }
+}
+
+impl std::error::Error for ChangeError {}
+
+/// What applying a change did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Applied {
+    /// One line per operation or resource change applied, in order.
+    pub applied: Vec<String>,
+    /// Resource changes that were not applied, with why (never silently dropped).
+    pub not_understood: Vec<String>,
+    /// Ids given to objects the change creates (`pcx-…` for a new peering, placeholders for
+    /// values Terraform knows only after apply), by what created them.
+    pub placeholders: BTreeMap<String, String>,
+    /// The VPCs whose routes, NACLs, security groups or peerings the change touches.
+    pub touched: BTreeSet<VpcId>,
+}
+
+/// Edits a model in place, as AWS would, recording what it touches. Call [`Editor::finish`]
+/// when done: it reindexes the model.
+pub struct Editor<'m> {
+    model: &'m mut Model,
+    touched: BTreeSet<VpcId>,
+    counter: usize,
+}
+
+type Res<T> = Result<T, String>;
+
+impl<'m> Editor<'m> {
+    pub fn new(model: &'m mut Model) -> Editor<'m> {
+        Editor {
+            model,
+            touched: BTreeSet::new(),
+            counter: 0,
+        }
+    }
+
+    /// The model as edited so far (indexes are stale until [`Editor::finish`]).
+    pub fn model(&self) -> &Model {
+        self.model
+    }
+
+    /// Reindexes the model; returns the touched VPCs.
+    pub fn finish(self) -> BTreeSet<VpcId> {
+        self.model.reindex();
+        self.touched
+    }
+
+    /// A fresh id for an object the change creates (`rtbassoc-whatif-1`, …).
+    pub fn fresh_id(&mut self, prefix: &str) -> String {
+        self.counter += 1;
+        format!("{prefix}-whatif-{}", self.counter)
+    }
+
+    fn touch(&mut self, vpc: &VpcId) {
+        self.touched.insert(vpc.clone());
+    }
+
+    fn table(&mut self, id: &RouteTableId) -> Res<&mut RouteTable> {
+        self.model.route_tables.get_mut(id).ok_or_else(|| {
+            format!("route table {id} does not exist (InvalidRouteTableID.NotFound)")
+        })
+    }
+
+    fn subnet(&self, id: &SubnetId) -> Res<&Subnet> {
+        self.model
+            .subnets
+            .get(id)
+            .ok_or_else(|| format!("subnet {id} does not exist (InvalidSubnetID.NotFound)"))
+    }
+
+    fn vpc(&self, id: &VpcId) -> Res<&Vpc> {
+        self.model
+            .vpcs
+            .get(id)
+            .ok_or_else(|| format!("VPC {id} does not exist (InvalidVpcID.NotFound)"))
+    }
+
+    /// Checks what a new or replaced route points at.
+    fn check_route(&self, table: &RouteTable, route: &Route) -> Res<()> {
+        if let RouteDestination::PrefixList(pl) = &route.destination
+            && !self.model.prefix_lists.contains_key(pl)
+        {
+            return Err(format!(
+                "prefix list {pl} does not exist (InvalidPrefixListID.NotFound)"
+            ));
+        }
+        if let RouteTarget::Peering(p) = &route.target {
+            let conn = self.model.peerings.get(p).ok_or_else(|| {
+                format!(
+                    "peering connection {p} does not exist (InvalidVpcPeeringConnectionID.NotFound)"
+                )
+            })?;
+            if conn.peer_of(&table.vpc).is_none() {
+                return Err(format!(
+                    "peering connection {p} does not involve {}, the VPC of {} (InvalidParameterValue)",
+                    table.vpc, table.id
+                ));
+            }
+            if conn.status == "deleted" || conn.status == "rejected" || conn.status == "failed" {
+                return Err(format!(
+                    "peering connection {p} is {} (InvalidVpcPeeringConnectionID.NotFound)",
+                    conn.status
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn create_route(&mut self, table: &RouteTableId, route: Route) -> Res<()> {
+        if route.target == RouteTarget::Local {
+            return Err("a local route cannot be created; VPCs have one per CIDR block (InvalidParameterValue)".into());
+        }
+        let t = self.table(table)?.clone();
+        if t.routes.iter().any(|r| r.destination == route.destination) {
+            return Err(format!(
+                "{} already has a route to {} (RouteAlreadyExists)",
+                t.id, route.destination
+            ));
+        }
+        self.check_route(&t, &route)?;
+        self.table(table)?.routes.push(route);
+        self.touch(&t.vpc);
+        Ok(())
+    }
+
+    pub fn replace_route(&mut self, table: &RouteTableId, route: Route) -> Res<()> {
+        let t = self.table(table)?.clone();
+        let Some(i) = t
+            .routes
+            .iter()
+            .position(|r| r.destination == route.destination)
+        else {
+            return Err(format!(
+                "{} has no route to {} (InvalidRoute.NotFound)",
+                t.id, route.destination
+            ));
+        };
+        self.check_route(&t, &route)?;
+        self.table(table)?.routes[i] = route;
+        self.touch(&t.vpc);
+        Ok(())
+    }
+
+    pub fn delete_route(&mut self, table: &RouteTableId, dest: &RouteDestination) -> Res<()> {
+        let t = self.table(table)?;
+        let Some(i) = t.routes.iter().position(|r| &r.destination == dest) else {
+            return Err(format!(
+                "{} has no route to {dest} (InvalidRoute.NotFound)",
+                t.id
+            ));
+        };
+        if t.routes[i].target == RouteTarget::Local {
+            return Err(format!(
+                "the local route to {dest} of {} cannot be deleted (InvalidParameterValue)",
+                t.id
+            ));
+        }
+        t.routes.remove(i);
+        let vpc = t.vpc.clone();
+        self.touch(&vpc);
+        Ok(())
+    }
+
+    /// Replaces every non-local route of a table (Terraform's inline `route` blocks).
+    pub fn set_routes(&mut self, table: &RouteTableId, routes: Vec<Route>) -> Res<()> {
+        let t = self.table(table)?.clone();
+        let mut seen = BTreeSet::new();
+        for r in &routes {
+            if !seen.insert(&r.destination) {
+                return Err(format!(
+                    "two routes to {} in {} (RouteAlreadyExists)",
+                    r.destination, t.id
+                ));
+            }
+            self.check_route(&t, r)?;
+        }
+        let tb = self.table(table)?;
+        tb.routes.retain(|r| r.target == RouteTarget::Local);
+        tb.routes.extend(
+            routes
+                .into_iter()
+                .filter(|r| r.target != RouteTarget::Local),
+        );
+        self.touch(&t.vpc);
+        Ok(())
+    }
+
+    /// A new route table with a local route per VPC CIDR block.
+    pub fn create_route_table(&mut self, id: RouteTableId, vpc: &VpcId) -> Res<()> {
+        let v = self.vpc(vpc)?.clone();
+        if self.model.route_tables.contains_key(&id) {
+            return Err(format!("route table {id} already exists"));
+        }
+        let table = RouteTable {
+            id: id.clone(),
+            vpc: v.id.clone(),
+            account: v.account.clone(),
+            region: v.region.clone(),
+            main: false,
+            subnets: Vec::new(),
+            routes: v
+                .cidrs
+                .iter()
+                .map(|c| Route {
+                    destination: RouteDestination::Cidr(*c),
+                    target: RouteTarget::Local,
+                    blackhole: false,
+                })
+                .collect(),
+            tags: Tags::new(),
+            association_ids: BTreeMap::new(),
+        };
+        self.model.route_tables.insert(id, table);
+        self.touch(&v.id);
+        Ok(())
+    }
+
+    pub fn delete_route_table(&mut self, id: &RouteTableId) -> Res<()> {
+        let t = self.table(id)?.clone();
+        if t.main {
+            return Err(format!(
+                "{id} is the main route table of {} (DependencyViolation)",
+                t.vpc
+            ));
+        }
+        if !t.subnets.is_empty() {
+            return Err(format!(
+                "{id} is still associated with {} (DependencyViolation)",
+                join(&t.subnets)
+            ));
+        }
+        self.model.route_tables.remove(id);
+        self.touch(&t.vpc);
+        Ok(())
+    }
+
+    /// Associates a subnet with a table; returns the association id.
+    pub fn associate_route_table(
+        &mut self,
+        table: &RouteTableId,
+        subnet: &SubnetId,
+        association: Option<String>,
+    ) -> Res<String> {
+        let s = self.subnet(subnet)?.clone();
+        let t = self.table(table)?.clone();
+        if t.vpc != s.vpc {
+            return Err(format!(
+                "{table} is in {} but {subnet} is in {} (InvalidParameterValue)",
+                t.vpc, s.vpc
+            ));
+        }
+        if let Some(other) = self
+            .model
+            .route_tables
+            .values()
+            .find(|x| x.subnets.contains(subnet))
+        {
+            return Err(format!(
+                "{subnet} is already associated with {} (Resource.AlreadyAssociated)",
+                other.id
+            ));
+        }
+        let assoc = association.unwrap_or_else(|| self.fresh_id("rtbassoc"));
+        let tb = self.table(table)?;
+        tb.subnets.push(subnet.clone());
+        tb.subnets.sort();
+        tb.association_ids
+            .insert(assoc.clone(), Some(subnet.clone()));
+        self.touch(&s.vpc);
+        Ok(assoc)
+    }
+
+    fn find_rt_association(&self, assoc: &str) -> Res<(RouteTableId, Option<SubnetId>)> {
+        self.model
+            .route_tables
+            .values()
+            .find_map(|t| {
+                t.association_ids
+                    .get(assoc)
+                    .map(|s| (t.id.clone(), s.clone()))
+            })
+            .ok_or_else(|| {
+                format!(
+                    "route table association {assoc} does not exist (InvalidAssociationID.NotFound)"
+                )
+            })
+    }
+
+    /// Removes a subnet association (Terraform deleting `aws_route_table_association`).
+    pub fn disassociate_route_table(&mut self, assoc: &str) -> Res<()> {
+        let (table, subnet) = self.find_rt_association(assoc)?;
+        let Some(subnet) = subnet else {
+            return Err(format!(
+                "{assoc} is the main association of {table}; it cannot be removed (InvalidParameterValue)"
+            ));
+        };
+        let t = self.table(&table)?;
+        t.association_ids.remove(assoc);
+        t.subnets.retain(|s| s != &subnet);
+        let vpc = t.vpc.clone();
+        self.touch(&vpc);
+        Ok(())
+    }
+
+    /// `ReplaceRouteTableAssociation`: a subnet's (or the main) association moves to `table`.
+    /// Returns the new association id.
+    pub fn replace_route_table_association(
+        &mut self,
+        assoc: &str,
+        table: &RouteTableId,
+    ) -> Res<String> {
+        let (old, subnet) = self.find_rt_association(assoc)?;
+        let new_vpc = self.table(table)?.vpc.clone();
+        let old_vpc = self.table(&old)?.vpc.clone();
+        if new_vpc != old_vpc {
+            return Err(format!(
+                "{table} is in {new_vpc} but association {assoc} is in {old_vpc} (InvalidParameterValue)"
+            ));
+        }
+        let new_assoc = self.fresh_id("rtbassoc");
+        let o = self.table(&old)?;
+        o.association_ids.remove(assoc);
+        match &subnet {
+            Some(s) => o.subnets.retain(|x| x != s),
+            None => o.main = false,
+        }
+        let t = self.table(table)?;
+        match &subnet {
+            Some(s) => {
+                t.subnets.push(s.clone());
+                t.subnets.sort();
+            }
+            None => t.main = true,
+        }
+        t.association_ids.insert(new_assoc.clone(), subnet);
+        self.touch(&new_vpc);
+        Ok(new_assoc)
+    }
+
+    /// Makes `table` its VPC's main route table (Terraform's `aws_main_route_table_association`).
+    pub fn set_main_route_table(&mut self, vpc: &VpcId, table: &RouteTableId) -> Res<()> {
+        let t = self.table(table)?.clone();
+        if &t.vpc != vpc {
+            return Err(format!("{table} is not in {vpc} (InvalidParameterValue)"));
+        }
+        let old: Vec<RouteTableId> = self
+            .model
+            .route_tables
+            .values()
+            .filter(|x| &x.vpc == vpc && x.main)
+            .map(|x| x.id.clone())
+            .collect();
+        let mut assoc = None;
+        for o in old {
+            let o = self.table(&o)?;
+            o.main = false;
+            let ids: Vec<String> = o
+                .association_ids
+                .iter()
+                .filter(|(_, s)| s.is_none())
+                .map(|(k, _)| k.clone())
+                .collect();
+            for k in ids {
+                o.association_ids.remove(&k);
+                assoc = Some(k);
+            }
+        }
+        let assoc = assoc.unwrap_or_else(|| self.fresh_id("rtbassoc"));
+        let t = self.table(table)?;
+        t.main = true;
+        t.association_ids.insert(assoc, None);
+        self.touch(vpc);
+        Ok(())
+    }
+
+    fn group(&mut self, id: &SecurityGroupId) -> Res<&mut SecurityGroup> {
+        self.model
+            .security_groups
+            .get_mut(id)
+            .ok_or_else(|| format!("security group {id} does not exist (InvalidGroup.NotFound)"))
+    }
+
+    /// The VPCs whose flows a security group's rules decide: its own and its members'.
+    fn touch_group(&mut self, id: &SecurityGroupId) {
+        let mut vpcs = BTreeSet::new();
+        if let Some(g) = self.model.security_groups.get(id) {
+            vpcs.insert(g.vpc.clone());
+        }
+        for e in self.model.network_interfaces.values() {
+            if e.groups.contains(id) {
+                vpcs.insert(e.vpc.clone());
+            }
+        }
+        self.touched.extend(vpcs);
+    }
+
+    fn check_rules(&self, rules: &[SgRule]) -> Res<()> {
+        for r in rules {
+            match &r.peer {
+                RulePeer::Group(g) if !self.model.security_groups.contains_key(g) => {
+                    return Err(format!(
+                        "security group {g} does not exist (InvalidGroup.NotFound)"
+                    ));
+                }
+                RulePeer::PrefixList(p) if !self.model.prefix_lists.contains_key(p) => {
+                    return Err(format!(
+                        "prefix list {p} does not exist (InvalidPrefixListID.NotFound)"
+                    ));
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds rules to a group (`AuthorizeSecurityGroupIngress`/`Egress`).
+    pub fn authorize(
+        &mut self,
+        group: &SecurityGroupId,
+        egress: bool,
+        rules: Vec<SgRule>,
+    ) -> Res<()> {
+        self.check_rules(&rules)?;
+        let g = self.group(group)?;
+        let list = if egress {
+            &mut g.egress
+        } else {
+            &mut g.ingress
+        };
+        for (i, r) in rules.iter().enumerate() {
+            if list.iter().any(|x| same_rule(x, r)) || rules[..i].iter().any(|x| same_rule(x, r)) {
+                return Err(format!(
+                    "{group} already has the {} rule {r} (InvalidPermission.Duplicate)",
+                    direction(egress)
+                ));
+            }
+        }
+        list.extend(rules);
+        self.touch_group(group);
+        Ok(())
+    }
+
+    /// Removes rules from a group (`RevokeSecurityGroupIngress`/`Egress`).
+    pub fn revoke(&mut self, group: &SecurityGroupId, egress: bool, rules: &[SgRule]) -> Res<()> {
+        let g = self.group(group)?;
+        let list = if egress {
+            &mut g.egress
+        } else {
+            &mut g.ingress
+        };
+        for r in rules {
+            let Some(i) = list.iter().position(|x| same_rule(x, r)) else {
+                return Err(format!(
+                    "{group} has no {} rule {r} (InvalidPermission.NotFound)",
+                    direction(egress)
+                ));
+            };
+            list.remove(i);
+        }
+        self.touch_group(group);
+        Ok(())
+    }
+
+    /// Replaces all rules of one direction (Terraform's inline `ingress`/`egress` blocks).
+    pub fn set_rules(
+        &mut self,
+        group: &SecurityGroupId,
+        egress: bool,
+        rules: Vec<SgRule>,
+    ) -> Res<()> {
+        self.check_rules(&rules)?;
+        let g = self.group(group)?;
+        *(if egress {
+            &mut g.egress
+        } else {
+            &mut g.ingress
+        }) = rules;
+        self.touch_group(group);
+        Ok(())
+    }
+
+    /// A new security group with no rules (Terraform removes AWS's default egress rule).
+    pub fn create_group(&mut self, id: SecurityGroupId, vpc: &VpcId, name: &str) -> Res<()> {
+        let v = self.vpc(vpc)?.clone();
+        if self.model.security_groups.contains_key(&id) {
+            return Err(format!("security group {id} already exists"));
+        }
+        self.model.security_groups.insert(
+            id.clone(),
+            SecurityGroup {
+                id,
+                name: name.to_owned(),
+                vpc: v.id.clone(),
+                account: v.account.clone(),
+                region: v.region.clone(),
+                ingress: Vec::new(),
+                egress: Vec::new(),
+                tags: Tags::new(),
+            },
+        );
+        self.touch(&v.id);
+        Ok(())
+    }
+
+    pub fn delete_group(&mut self, id: &SecurityGroupId) -> Res<()> {
+        let g = self.group(id)?.clone();
+        if let Some(e) = self
+            .model
+            .network_interfaces
+            .values()
+            .find(|e| e.groups.contains(id))
+        {
+            return Err(format!(
+                "{id} is still used by {} (DependencyViolation)",
+                e.id
+            ));
+        }
+        self.touch_group(id);
+        self.model.security_groups.remove(id);
+        self.touch(&g.vpc);
+        Ok(())
+    }
+
+    fn acl(&mut self, id: &NetworkAclId) -> Res<&mut NetworkAcl> {
+        self.model.network_acls.get_mut(id).ok_or_else(|| {
+            format!("network ACL {id} does not exist (InvalidNetworkAclID.NotFound)")
+        })
+    }
+
+    fn entries(&mut self, id: &NetworkAclId, egress: bool) -> Res<&mut Vec<NaclEntry>> {
+        let a = self.acl(id)?;
+        let vpc = a.vpc.clone();
+        self.touch(&vpc);
+        let a = self.acl(id)?;
+        Ok(if egress {
+            &mut a.egress
+        } else {
+            &mut a.ingress
+        })
+    }
+
+    pub fn create_nacl_entry(
+        &mut self,
+        acl: &NetworkAclId,
+        egress: bool,
+        entry: NaclEntry,
+    ) -> Res<()> {
+        check_rule_number(entry.rule_number)?;
+        let list = self.entries(acl, egress)?;
+        if list.iter().any(|e| e.rule_number == entry.rule_number) {
+            return Err(format!(
+                "{acl} already has {} rule {} (NetworkAclEntryAlreadyExists)",
+                direction(egress),
+                entry.rule_number
+            ));
+        }
+        list.push(entry);
+        list.sort_by_key(|e| e.rule_number);
+        Ok(())
+    }
+
+    pub fn replace_nacl_entry(
+        &mut self,
+        acl: &NetworkAclId,
+        egress: bool,
+        entry: NaclEntry,
+    ) -> Res<()> {
+        let list = self.entries(acl, egress)?;
+        let Some(e) = list.iter_mut().find(|e| e.rule_number == entry.rule_number) else {
+            return Err(format!(
+                "{acl} has no {} rule {} (InvalidNetworkAclEntry.NotFound)",
+                direction(egress),
+                entry.rule_number
+            ));
+        };
+        *e = entry;
+        Ok(())
+    }
+
+    pub fn delete_nacl_entry(
+        &mut self,
+        acl: &NetworkAclId,
+        egress: bool,
+        rule_number: u32,
+    ) -> Res<()> {
+        let list = self.entries(acl, egress)?;
+        let Some(i) = list.iter().position(|e| e.rule_number == rule_number) else {
+            return Err(format!(
+                "{acl} has no {} rule {rule_number} (InvalidNetworkAclEntry.NotFound)",
+                direction(egress)
+            ));
+        };
+        list.remove(i);
+        Ok(())
+    }
+
+    /// Replaces all entries of one direction (Terraform's inline `ingress`/`egress` blocks).
+    pub fn set_nacl_entries(
+        &mut self,
+        acl: &NetworkAclId,
+        egress: bool,
+        mut entries: Vec<NaclEntry>,
+    ) -> Res<()> {
+        entries.sort_by_key(|e| e.rule_number);
+        for w in entries.windows(2) {
+            if w[0].rule_number == w[1].rule_number {
+                return Err(format!(
+                    "two {} rules numbered {} (NetworkAclEntryAlreadyExists)",
+                    direction(egress),
+                    w[0].rule_number
+                ));
+            }
+        }
+        for e in &entries {
+            check_rule_number(e.rule_number)?;
+        }
+        *self.entries(acl, egress)? = entries;
+        Ok(())
+    }
+
+    fn find_acl_association(&self, assoc: &str) -> Res<(NetworkAclId, SubnetId)> {
+        self.model
+            .network_acls
+            .values()
+            .find_map(|a| {
+                a.association_ids
+                    .get(assoc)
+                    .map(|s| (a.id.clone(), s.clone()))
+            })
+            .ok_or_else(|| {
+                format!(
+                    "network ACL association {assoc} does not exist (InvalidAssociationID.NotFound)"
+                )
+            })
+    }
+
+    /// `ReplaceNetworkAclAssociation`; returns the new association id.
+    pub fn replace_nacl_association(&mut self, assoc: &str, acl: &NetworkAclId) -> Res<String> {
+        let (_, subnet) = self.find_acl_association(assoc)?;
+        self.move_subnet_to_acl(&subnet, acl, None)
+    }
+
+    /// Associates a subnet with an ACL, leaving the one it had; returns the association id.
+    pub fn move_subnet_to_acl(
+        &mut self,
+        subnet: &SubnetId,
+        acl: &NetworkAclId,
+        association: Option<String>,
+    ) -> Res<String> {
+        let s = self.subnet(subnet)?.clone();
+        let a = self.acl(acl)?.clone();
+        if a.vpc != s.vpc {
+            return Err(format!(
+                "{acl} is in {} but {subnet} is in {} (InvalidParameterValue)",
+                a.vpc, s.vpc
+            ));
+        }
+        for other in self.model.network_acls.values_mut() {
+            other.subnets.retain(|x| x != subnet);
+            other.association_ids.retain(|_, x| x != subnet);
+        }
+        let assoc = association.unwrap_or_else(|| self.fresh_id("aclassoc"));
+        let a = self.acl(acl)?;
+        a.subnets.push(subnet.clone());
+        a.subnets.sort();
+        a.association_ids.insert(assoc.clone(), subnet.clone());
+        self.touch(&s.vpc);
+        Ok(assoc)
+    }
+
+    /// Returns a subnet to its VPC's default ACL (Terraform deleting an association).
+    pub fn reset_subnet_acl(&mut self, subnet: &SubnetId) -> Res<()> {
+        let vpc = self.subnet(subnet)?.vpc.clone();
+        let default = self
+            .model
+            .network_acls
+            .values()
+            .find(|a| a.vpc == vpc && a.is_default)
+            .map(|a| a.id.clone())
+            .ok_or_else(|| format!("{vpc} has no default network ACL to return {subnet} to"))?;
+        self.move_subnet_to_acl(subnet, &default, None).map(|_| ())
+    }
+
+    /// A new network ACL with no entries (everything denied) and no subnets.
+    pub fn create_acl(&mut self, id: NetworkAclId, vpc: &VpcId) -> Res<()> {
+        let v = self.vpc(vpc)?.clone();
+        if self.model.network_acls.contains_key(&id) {
+            return Err(format!("network ACL {id} already exists"));
+        }
+        self.model.network_acls.insert(
+            id.clone(),
+            NetworkAcl {
+                id,
+                vpc: v.id.clone(),
+                account: v.account.clone(),
+                region: v.region.clone(),
+                is_default: false,
+                subnets: Vec::new(),
+                ingress: Vec::new(),
+                egress: Vec::new(),
+                tags: Tags::new(),
+                association_ids: BTreeMap::new(),
+            },
+        );
+        self.touch(&v.id);
+        Ok(())
+    }
+
+    pub fn delete_acl(&mut self, id: &NetworkAclId) -> Res<()> {
+        let a = self.acl(id)?.clone();
+        if a.is_default {
+            return Err(format!(
+                "{id} is a default network ACL (InvalidParameterValue)"
+            ));
+        }
+        for s in &a.subnets {
+            self.reset_subnet_acl(s)?;
+        }
+        self.model.network_acls.remove(id);
+        self.touch(&a.vpc);
+        Ok(())
+    }
+
+    /// `CreateVpcPeeringConnection`, accepted when `active`. Checks what AWS checks: both VPCs
+    /// exist, they differ, their CIDR blocks do not overlap, no connection joins them already,
+    /// and the peer's owner and region match what the request says.
+    pub fn create_peering(&mut self, req: &NewPeering) -> Res<()> {
+        let a = self.vpc(&req.vpc)?.clone();
+        let b = self.vpc(&req.peer_vpc)?.clone();
+        if a.id == b.id {
+            return Err(format!(
+                "{} cannot peer with itself (InvalidParameterValue)",
+                a.id
+            ));
+        }
+        if let Some(owner) = &req.peer_owner
+            && owner != &b.account
+        {
+            return Err(format!(
+                "{} belongs to {}, not PeerOwnerId {owner} (InvalidVpcID.NotFound)",
+                b.id, b.account
+            ));
+        }
+        if let Some(region) = &req.peer_region
+            && region != &b.region
+        {
+            return Err(format!(
+                "{} is in {}, not PeerRegion {region} (InvalidVpcID.NotFound)",
+                b.id, b.region
+            ));
+        }
+        for x in &a.cidrs {
+            for y in &b.cidrs {
+                if x.contains(&y.network()) || y.contains(&x.network()) {
+                    return Err(format!(
+                        "{} ({x}) and {} ({y}) have overlapping CIDR blocks (InvalidParameterValue)",
+                        a.id, b.id
+                    ));
+                }
+            }
+        }
+        if let Some(c) = self.model.peerings.values().find(|c| {
+            matches!(
+                c.status.as_str(),
+                "active" | "pending-acceptance" | "provisioning" | "initiating-request"
+            ) && c.peer_of(&a.id).is_some_and(|s| s.vpc == b.id)
+        }) {
+            return Err(format!(
+                "{} already joins {} and {} (VpcPeeringConnectionAlreadyExists)",
+                c.id, a.id, b.id
+            ));
+        }
+        if self.model.peerings.contains_key(&req.id) {
+            return Err(format!("peering connection {} already exists", req.id));
+        }
+        let side = |v: &Vpc| PeeringSide {
+            vpc: v.id.clone(),
+            owner: Some(v.account.clone()),
+            region: Some(v.region.clone()),
+            cidrs: v.cidrs.clone(),
+        };
+        self.model.peerings.insert(
+            req.id.clone(),
+            VpcPeeringConnection {
+                id: req.id.clone(),
+                status: if req.accept {
+                    "active".into()
+                } else {
+                    "pending-acceptance".into()
+                },
+                requester: side(&a),
+                accepter: side(&b),
+                tags: Tags::new(),
+            },
+        );
+        self.touch(&a.id);
+        self.touch(&b.id);
+        Ok(())
+    }
+
+    fn peering(&mut self, id: &PeeringId) -> Res<&mut VpcPeeringConnection> {
+        self.model.peerings.get_mut(id).ok_or_else(|| {
+            format!(
+                "peering connection {id} does not exist (InvalidVpcPeeringConnectionID.NotFound)"
+            )
+        })
+    }
+
+    fn touch_peering(&mut self, id: &PeeringId) {
+        if let Some(c) = self.model.peerings.get(id) {
+            let (a, b) = (c.requester.vpc.clone(), c.accepter.vpc.clone());
+            self.touch(&a);
+            self.touch(&b);
+        }
+    }
+
+    /// Accepts a pending connection (Terraform's `aws_vpc_peering_connection_accepter`).
+    pub fn accept_peering(&mut self, id: &PeeringId) -> Res<()> {
+        let c = self.peering(id)?;
+        match c.status.as_str() {
+            "active" => {}
+            "pending-acceptance" => c.status = "active".into(),
+            other => {
+                return Err(format!(
+                    "{id} is {other} and cannot be accepted (InvalidStateTransition)"
+                ));
+            }
+        }
+        self.touch_peering(id);
+        Ok(())
+    }
+
+    /// `DeleteVpcPeeringConnection`: the record stays, `deleted` (routes to it stop carrying
+    /// traffic).
+    pub fn delete_peering(&mut self, id: &PeeringId) -> Res<()> {
+        let c = self.peering(id)?;
+        if matches!(
+            c.status.as_str(),
+            "deleted" | "rejected" | "failed" | "expired"
+        ) {
+            return Err(format!(
+                "{id} is already {} (InvalidStateTransition)",
+                c.status
+            ));
+        }
+        c.status = "deleted".into();
+        self.touch_peering(id);
+        Ok(())
+    }
+
+    /// The VPCs whose routes or rules use a prefix list.
+    fn touch_prefix_list(&mut self, id: &PrefixListId) {
+        let mut vpcs = BTreeSet::new();
+        for t in self.model.route_tables.values() {
+            if t.routes
+                .iter()
+                .any(|r| r.destination == RouteDestination::PrefixList(id.clone()))
+            {
+                vpcs.insert(t.vpc.clone());
+            }
+        }
+        let mut groups = Vec::new();
+        for g in self.model.security_groups.values() {
+            if g.ingress
+                .iter()
+                .chain(&g.egress)
+                .any(|r| r.peer == RulePeer::PrefixList(id.clone()))
+            {
+                groups.push(g.id.clone());
+            }
+        }
+        self.touched.extend(vpcs);
+        for g in groups {
+            self.touch_group(&g);
+        }
+    }
+
+    /// `ModifyManagedPrefixList`: add and remove entries.
+    pub fn modify_prefix_list(
+        &mut self,
+        id: &PrefixListId,
+        add: &[IpNet],
+        remove: &[IpNet],
+    ) -> Res<()> {
+        let pl = self.model.prefix_lists.get_mut(id).ok_or_else(|| {
+            format!("prefix list {id} does not exist (InvalidPrefixListID.NotFound)")
+        })?;
+        if pl.owner.as_ref().is_some_and(|o| o.as_str() == "AWS") {
+            return Err(format!(
+                "{id} is AWS-managed and cannot be modified (PrefixListNotModifiable)"
+            ));
+        }
+        for c in remove {
+            if !pl.cidrs.contains(c) {
+                return Err(format!(
+                    "{id} has no entry {c} (InvalidPrefixListModification)"
+                ));
+            }
+        }
+        pl.cidrs.retain(|c| !remove.contains(c));
+        for c in add {
+            if !pl.cidrs.contains(c) {
+                pl.cidrs.push(*c);
+            }
+        }
+        pl.cidrs.sort();
+        self.touch_prefix_list(id);
+        Ok(())
+    }
+
+    /// Replaces a list's entries (Terraform's `entry` blocks).
+    pub fn set_prefix_list(&mut self, id: &PrefixListId, cidrs: Vec<IpNet>) -> Res<()> {
+        let pl = self.model.prefix_lists.get_mut(id).ok_or_else(|| {
+            format!("prefix list {id} does not exist (InvalidPrefixListID.NotFound)")
+        })?;
+        pl.cidrs = cidrs;
+        pl.cidrs.sort();
+        pl.cidrs.dedup();
+        pl.entries_known = true;
+        self.touch_prefix_list(id);
+        Ok(())
+    }
+
+    pub fn create_prefix_list(&mut self, id: PrefixListId, name: Option<String>) -> Res<()> {
+        if self.model.prefix_lists.contains_key(&id) {
+            return Err(format!("prefix list {id} already exists"));
+        }
+        self.model.prefix_lists.insert(
+            id.clone(),
+            PrefixList {
+                id,
+                name,
+                owner: None,
+                cidrs: Vec::new(),
+                entries_known: true,
+            },
+        );
+        Ok(())
+    }
+
+    pub fn delete_prefix_list(&mut self, id: &PrefixListId) -> Res<()> {
+        if !self.model.prefix_lists.contains_key(id) {
+            return Err(format!(
+                "prefix list {id} does not exist (InvalidPrefixListID.NotFound)"
+            ));
+        }
+        self.touch_prefix_list(id);
+        self.model.prefix_lists.remove(id);
+        Ok(())
+    }
+}
+
+/// What `CreateVpcPeeringConnection` asks for.
+#[derive(Clone, Debug)]
+pub struct NewPeering {
+    pub id: PeeringId,
+    pub vpc: VpcId,
+    pub peer_vpc: VpcId,
+    pub peer_owner: Option<AccountId>,
+    pub peer_region: Option<Region>,
+    /// Accepted at once (the change file's operations are "with acceptance").
+    pub accept: bool,
+}
+
+/// AWS treats two rules as the same when protocol, ports and peer match (descriptions aside).
+fn same_rule(a: &SgRule, b: &SgRule) -> bool {
+    a.protocol == b.protocol && a.ports == b.ports && a.peer == b.peer
+}
+
+fn direction(egress: bool) -> &'static str {
+    if egress { "egress" } else { "ingress" }
+}
+
+fn check_rule_number(n: u32) -> Res<()> {
+    if (1..=32766).contains(&n) {
+        Ok(())
+    } else {
+        Err(format!(
+            "rule number {n} is outside 1–32766 (InvalidParameterValue)"
+        ))
+    }
+}
+
+fn join<T: fmt::Display>(items: &[T]) -> String {
+    items
+        .iter()
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -1,0 +1,131 @@
+//! `peerscope diff` and `peerscope what-if`: the impact of a change, from two snapshots or from
+//! a snapshot and proposed operations (EC2 change file or Terraform plan).
+//!
+//! Exit codes: 1 when the change adds exposure beyond intent or breaks a required flow, 0
+//! otherwise, 2 when an input is unusable or an operation would be rejected by AWS.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use super::{AuditFormat, DiffArgs, ImpactArgs, SnapshotArgs, WhatIfArgs, exit};
+use crate::change::{ec2, terraform};
+use crate::diff::{DiffOptions, DiffReport, diff};
+use crate::report::diff::{Format, render};
+
+fn format(f: AuditFormat) -> Format {
+    match f {
+        AuditFormat::Table => Format::Table,
+        AuditFormat::Json => Format::Json,
+        AuditFormat::Markdown => Format::Markdown,
+        AuditFormat::Sarif => Format::Sarif,
+    }
+}
+
+fn finish(report: &DiffReport, impact: &ImpactArgs) -> anyhow::Result<ExitCode> {
+    let text = render(report, format(impact.format));
+    std::io::stdout().lock().write_all(text.as_bytes())?;
+    Ok(ExitCode::from(if report.fails() {
+        exit::FINDINGS
+    } else {
+        exit::OK
+    }))
+}
+
+fn load(
+    path: &std::path::Path,
+    strict: bool,
+) -> anyhow::Result<Result<crate::snapshot::Loaded, ExitCode>> {
+    super::load(&SnapshotArgs {
+        snapshot: path.to_path_buf(),
+        strict,
+    })
+}
+
+pub fn run_diff(args: &DiffArgs) -> anyhow::Result<ExitCode> {
+    let intent =
+        match super::load_intent(args.impact.intent.as_deref(), &[&args.before, &args.after]) {
+            Ok(i) => i,
+            Err(code) => return Ok(code),
+        };
+    let before = match load(&args.before, args.impact.strict)? {
+        Ok(l) => l,
+        Err(code) => return Ok(code),
+    };
+    let after = match load(&args.after, args.impact.strict)? {
+        Ok(l) => l,
+        Err(code) => return Ok(code),
+    };
+    let report = diff(
+        &before.model,
+        &after.model,
+        None,
+        &DiffOptions {
+            layer: args.impact.layer,
+            include_intra_vpc: args.impact.include_intra_vpc,
+            intent: intent.as_ref(),
+        },
+    );
+    finish(&report, &args.impact)
+}
+
+pub fn run_what_if(args: &WhatIfArgs) -> anyhow::Result<ExitCode> {
+    let intent = match super::load_intent(args.impact.intent.as_deref(), &[&args.snapshot]) {
+        Ok(i) => i,
+        Err(code) => return Ok(code),
+    };
+    let loaded = match load(&args.snapshot, args.impact.strict)? {
+        Ok(l) => l,
+        Err(code) => return Ok(code),
+    };
+    let before = &loaded.model;
+    let mut after = before.clone();
+    let applied = if let Some(path) = &args.change {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("peerscope: {}: {e}", path.display());
+                return Ok(ExitCode::from(exit::USAGE));
+            }
+        };
+        ec2::parse(&text, path).and_then(|ops| ec2::apply(&mut after, &ops))
+    } else if let Some(path) = &args.terraform_plan {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("peerscope: {}: {e}", path.display());
+                return Ok(ExitCode::from(exit::USAGE));
+            }
+        };
+        terraform::parse(&text, path).and_then(|plan| terraform::apply(&mut after, &plan))
+    } else {
+        unreachable!("clap requires --change or --terraform-plan")
+    };
+    let applied = match applied {
+        Ok(a) => a,
+        Err(e) => {
+            let file = args
+                .change
+                .as_ref()
+                .or(args.terraform_plan.as_ref())
+                .map(|p| p.display().to_string())
+                .unwrap_or_default();
+            eprintln!("peerscope: {file}: {e}");
+            return Ok(ExitCode::from(exit::USAGE));
+        }
+    };
+    for n in &applied.not_understood {
+        eprintln!("peerscope: warning: not applied: {n}");
+    }
+    let mut report = diff(
+        before,
+        &after,
+        Some(&applied.touched),
+        &DiffOptions {
+            layer: args.impact.layer,
+            include_intra_vpc: args.impact.include_intra_vpc,
+            intent: intent.as_ref(),
+        },
+    );
+    report.change = Some(applied);
+    finish(&report, &args.impact)
+}
