@@ -1,22 +1,1134 @@
-//! Terraform plans (`terraform show -json PLAN`) applied to a model. (In progress.)
+//! Terraform plans, as `terraform show -json PLAN` prints them, applied to a model.
+//!
+//! The plan's `resource_changes` of the AWS resources that shape VPC reachability are applied
+//! (create, update, delete, replace): routes and route tables (inline routes), route-table
+//! associations (also the main one), security groups (inline rules) and their rule resources
+//! (`aws_security_group_rule`, `aws_vpc_security_group_ingress_rule`/`_egress_rule`), network
+//! ACLs (inline entries and `subnet_ids`), their rules and associations, VPC peering
+//! connections and their accepters, managed prefix lists and their entries. Attributes are
+//! translated into the EC2 API's names and converted by the loader's rules.
+//!
+//! Values unknown until apply are handled explicitly: a resource the plan creates gets a
+//! placeholder id (`pcx-(aws_vpc_peering_connection.peer)`), and an unknown attribute of
+//! another resource resolves to it through the plan's `configuration` (the expression's
+//! `references`). What cannot be resolved, and every change of a resource type outside the
+//! model, is listed in [`Applied::not_understood`], never silently dropped.
+//!
+//! Terraform lists resource changes by address, not in dependency order, so they are applied
+//! in phases: new containers (tables, groups, ACLs, peerings, lists), acceptances, removals of
+//! parts, additions of parts, removals of containers.
 
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use serde_json::Value;
+use serde_json::{Map, Value, json};
 
-use super::{Applied, ChangeError};
-use crate::model::Model;
+use super::{Applied, ChangeError, Editor, NewPeering};
+use crate::model::*;
+use crate::snapshot::convert;
 
-pub fn parse(text: &str, file: &Path) -> Result<Value, ChangeError> {
-    serde_json::from_str(text).map_err(|e| ChangeError {
-        op: file.display().to_string(),
-        message: format!("not JSON: {e}"),
-    })
+/// A parsed plan.
+pub struct Plan {
+    changes: Vec<ResourceChange>,
+    /// Configuration address (module path without instance keys) → its `expressions`.
+    config: HashMap<String, Value>,
 }
 
-pub fn apply(_model: &mut Model, _plan: &Value) -> Result<Applied, ChangeError> {
-    Err(ChangeError {
-        op: "plan".into(),
-        message: "Terraform plans are not read yet".into(),
-    })
+struct ResourceChange {
+    address: String,
+    /// `module.a.` prefix (without instance keys) or empty.
+    module: String,
+    ty: String,
+    index: Option<Value>,
+    actions: Vec<String>,
+    before: Value,
+    after: Value,
+    after_unknown: Value,
+}
+
+impl ResourceChange {
+    fn creates(&self) -> bool {
+        self.actions.iter().any(|a| a == "create")
+    }
+    fn deletes(&self) -> bool {
+        self.actions.iter().any(|a| a == "delete")
+    }
+    fn base(&self) -> String {
+        strip_keys(&self.address)
+    }
+    fn action_text(&self) -> String {
+        match (self.creates(), self.deletes()) {
+            (true, true) => "replace".into(),
+            _ => self.actions.join("+"),
+        }
+    }
+}
+
+/// `module.a["x"].aws_route.r[0]` → `module.a.aws_route.r`.
+fn strip_keys(address: &str) -> String {
+    let mut out = String::new();
+    let mut depth = 0;
+    let mut quoted = false;
+    for c in address.chars() {
+        match c {
+            '"' if depth > 0 => quoted = !quoted,
+            '[' if !quoted => depth += 1,
+            ']' if !quoted => depth -= 1,
+            _ if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+const MODELLED: &[&str] = &[
+    "aws_route",
+    "aws_route_table",
+    "aws_route_table_association",
+    "aws_main_route_table_association",
+    "aws_security_group",
+    "aws_security_group_rule",
+    "aws_vpc_security_group_ingress_rule",
+    "aws_vpc_security_group_egress_rule",
+    "aws_network_acl",
+    "aws_network_acl_rule",
+    "aws_network_acl_association",
+    "aws_vpc_peering_connection",
+    "aws_vpc_peering_connection_accepter",
+    "aws_ec2_managed_prefix_list",
+    "aws_ec2_managed_prefix_list_entry",
+];
+
+/// Reads a plan.
+pub fn parse(text: &str, file: &Path) -> Result<Plan, ChangeError> {
+    let err = |message: String| ChangeError {
+        op: file.display().to_string(),
+        message,
+    };
+    let v: Value = serde_json::from_str(text).map_err(|e| {
+        err(format!(
+            "not JSON: {e} (line {}, column {})",
+            e.line(),
+            e.column()
+        ))
+    })?;
+    if v.get("format_version").is_none() {
+        return Err(err(
+            "not a Terraform plan: no \"format_version\" (make one with `terraform show -json PLAN`)"
+                .into(),
+        ));
+    }
+    let mut changes = Vec::new();
+    for (i, rc) in v
+        .get("resource_changes")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+        .iter()
+        .enumerate()
+    {
+        let s = |k: &str| rc.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
+        let address = s("address");
+        if address.is_empty() {
+            return Err(err(format!("resource_changes[{i}] has no address")));
+        }
+        if s("mode") == "data" {
+            continue;
+        }
+        let change = rc.get("change").cloned().unwrap_or(Value::Null);
+        let actions = change
+            .get("actions")
+            .and_then(Value::as_array)
+            .ok_or_else(|| err(format!("{address}: change has no actions")))?
+            .iter()
+            .filter_map(|a| a.as_str().map(str::to_owned))
+            .collect();
+        let module = rc
+            .get("module_address")
+            .and_then(Value::as_str)
+            .map(|m| format!("{}.", strip_keys(m)))
+            .unwrap_or_default();
+        changes.push(ResourceChange {
+            address,
+            module,
+            ty: s("type"),
+            index: rc.get("index").cloned(),
+            actions,
+            before: change.get("before").cloned().unwrap_or(Value::Null),
+            after: change.get("after").cloned().unwrap_or(Value::Null),
+            after_unknown: change.get("after_unknown").cloned().unwrap_or(Value::Null),
+        });
+    }
+    let mut config = HashMap::new();
+    if let Some(root) = v.get("configuration").and_then(|c| c.get("root_module")) {
+        walk_config(root, "", &mut config);
+    }
+    Ok(Plan { changes, config })
+}
+
+fn walk_config(module: &Value, prefix: &str, out: &mut HashMap<String, Value>) {
+    for r in module
+        .get("resources")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+    {
+        if let Some(a) = r.get("address").and_then(Value::as_str) {
+            out.insert(
+                format!("{prefix}{a}"),
+                r.get("expressions").cloned().unwrap_or(Value::Null),
+            );
+        }
+    }
+    if let Some(calls) = module.get("module_calls").and_then(Value::as_object) {
+        for (name, call) in calls {
+            if let Some(m) = call.get("module") {
+                walk_config(m, &format!("{prefix}module.{name}."), out);
+            }
+        }
+    }
+}
+
+fn id_prefix(ty: &str) -> &'static str {
+    match ty {
+        "aws_route_table" => "rtb",
+        "aws_route_table_association" | "aws_main_route_table_association" => "rtbassoc",
+        "aws_security_group" => "sg",
+        "aws_network_acl" => "acl",
+        "aws_network_acl_association" => "aclassoc",
+        "aws_vpc_peering_connection" => "pcx",
+        "aws_ec2_managed_prefix_list" => "pl",
+        _ => "id",
+    }
+}
+
+/// The plan phase of a piece of work (see the module doc).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Phase {
+    CreateContainer,
+    Accept,
+    RemovePart,
+    AddPart,
+    RemoveContainer,
+}
+
+/// Applies a plan; an operation AWS would reject is an error naming the resource.
+pub fn apply(model: &mut Model, plan: &Plan) -> Result<Applied, ChangeError> {
+    let mut applied = Applied::default();
+    // Placeholders for every object the plan creates whose id is unknown.
+    let mut placeholders: BTreeMap<String, String> = BTreeMap::new();
+    for rc in plan.changes.iter().filter(|rc| rc.creates()) {
+        let known = rc
+            .after
+            .get("id")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty());
+        let id = match known {
+            Some(id) => id.to_owned(),
+            None => format!("{}-({})", id_prefix(&rc.ty), rc.address),
+        };
+        placeholders.insert(rc.address.clone(), id);
+    }
+    // An accepter's id is its connection's id.
+    for rc in plan
+        .changes
+        .iter()
+        .filter(|rc| rc.creates() && rc.ty == "aws_vpc_peering_connection_accepter")
+    {
+        let ctx = Ctx {
+            plan,
+            placeholders: &placeholders,
+        };
+        if let Attr::Known(id) | Attr::Unknown(Some(id)) =
+            ctx.attr(rc, &rc.after, "vpc_peering_connection_id")
+        {
+            placeholders.insert(rc.address.clone(), id);
+        }
+    }
+    let ctx = Ctx {
+        plan,
+        placeholders: &placeholders,
+    };
+    let mut work: Vec<(Phase, usize)> = Vec::new();
+    for (i, rc) in plan.changes.iter().enumerate() {
+        if rc.actions.iter().all(|a| a == "no-op" || a == "read") {
+            continue;
+        }
+        if !MODELLED.contains(&rc.ty.as_str()) {
+            applied.not_understood.push(format!(
+                "{} ({}): {} is outside the network model",
+                rc.address,
+                rc.action_text(),
+                if rc.ty.is_empty() {
+                    "this resource"
+                } else {
+                    &rc.ty
+                }
+            ));
+            continue;
+        }
+        for phase in phases(rc) {
+            work.push((phase, i));
+        }
+    }
+    work.sort();
+    let mut ed = Editor::new(model);
+    for (phase, i) in work {
+        let rc = &plan.changes[i];
+        let result = step(&mut ed, &ctx, rc, phase);
+        match result {
+            Ok(Step::Done(line)) => {
+                applied
+                    .applied
+                    .push(format!("{} ({}): {line}", rc.address, rc.action_text()))
+            }
+            Ok(Step::Skipped(why)) => {
+                applied
+                    .not_understood
+                    .push(format!("{} ({}): {why}", rc.address, rc.action_text()))
+            }
+            Ok(Step::Nothing) => {}
+            Err(message) => {
+                return Err(ChangeError {
+                    op: format!("{} ({})", rc.address, rc.action_text()),
+                    message,
+                });
+            }
+        }
+    }
+    applied.touched = ed.finish();
+    // Report the ids given to objects others can refer to (not to routes or rules).
+    applied.placeholders = placeholders
+        .into_iter()
+        .filter(|(address, id)| {
+            id.contains('(')
+                && plan
+                    .changes
+                    .iter()
+                    .any(|c| &c.address == address && id_prefix(&c.ty) != "id")
+        })
+        .collect();
+    Ok(applied)
+}
+
+/// The phases a resource change has work in.
+fn phases(rc: &ResourceChange) -> Vec<Phase> {
+    let container = matches!(
+        rc.ty.as_str(),
+        "aws_route_table"
+            | "aws_security_group"
+            | "aws_network_acl"
+            | "aws_vpc_peering_connection"
+            | "aws_ec2_managed_prefix_list"
+    );
+    let mut out = Vec::new();
+    if container {
+        if rc.creates() {
+            out.push(Phase::CreateContainer);
+        }
+        if rc.creates() || rc.actions.iter().any(|a| a == "update") {
+            // Inline parts (routes, rules, entries, subnets) once every container exists.
+            out.push(if rc.ty == "aws_ec2_managed_prefix_list" {
+                Phase::Accept
+            } else {
+                Phase::AddPart
+            });
+        }
+        if rc.deletes() {
+            out.push(Phase::RemoveContainer);
+        }
+    } else if rc.ty == "aws_vpc_peering_connection_accepter" {
+        out.push(Phase::Accept);
+    } else {
+        if rc.deletes() || rc.actions.iter().any(|a| a == "update") {
+            out.push(Phase::RemovePart);
+        }
+        if rc.creates() || rc.actions.iter().any(|a| a == "update") {
+            out.push(Phase::AddPart);
+        }
+    }
+    out
+}
+
+enum Step {
+    Done(String),
+    /// Not applied, with why (listed in the output).
+    Skipped(String),
+    Nothing,
+}
+
+struct Ctx<'a> {
+    plan: &'a Plan,
+    placeholders: &'a BTreeMap<String, String>,
+}
+
+/// An attribute value: known, unknown until apply (with the placeholder it resolves to, if
+/// any), or absent.
+enum Attr {
+    Known(String),
+    Unknown(Option<String>),
+    Absent,
+}
+
+impl Ctx<'_> {
+    /// Resolves an expression's references to the placeholder of a resource this plan creates.
+    fn resolve_refs(&self, rc: &ResourceChange, expr: &Value) -> Option<String> {
+        let refs = expr.get("references")?.as_array()?;
+        for r in refs.iter().filter_map(Value::as_str) {
+            let mut parts = r.split('.');
+            let (Some(ty), Some(name)) = (parts.next(), parts.next()) else {
+                continue;
+            };
+            if !ty.starts_with("aws_") {
+                continue;
+            }
+            let base = format!("{}{}.{}", rc.module, ty, strip_keys(name));
+            let created: Vec<&ResourceChange> = self
+                .plan
+                .changes
+                .iter()
+                .filter(|c| c.creates() && c.base() == base)
+                .collect();
+            let pick = match created.as_slice() {
+                [] => None,
+                [one] => Some(*one),
+                many => many.iter().copied().find(|c| c.index == rc.index),
+            };
+            if let Some(c) = pick {
+                return self.placeholders.get(&c.address).cloned();
+            }
+        }
+        None
+    }
+
+    /// The configuration expressions of a resource.
+    fn expressions(&self, rc: &ResourceChange) -> Option<&Value> {
+        self.plan.config.get(&rc.base())
+    }
+
+    /// A top-level string attribute of `after` (or `before` when `after` is null).
+    fn attr(&self, rc: &ResourceChange, obj: &Value, key: &str) -> Attr {
+        match obj.get(key) {
+            Some(Value::String(s)) if !s.is_empty() => return Attr::Known(s.clone()),
+            Some(Value::Number(n)) => return Attr::Known(n.to_string()),
+            _ => {}
+        }
+        let unknown = std::ptr::eq(obj, &rc.after)
+            && rc.after_unknown.get(key).and_then(Value::as_bool) == Some(true);
+        if !unknown {
+            return Attr::Absent;
+        }
+        // Unknown and not set in the configuration: a computed attribute, not a reference.
+        let Some(expr) = self
+            .expressions(rc)
+            .and_then(|e| e.get(key))
+            .filter(|e| e.get("references").is_some())
+        else {
+            return Attr::Absent;
+        };
+        Attr::Unknown(self.resolve_refs(rc, expr))
+    }
+
+    /// A required id attribute: known or resolved, else why not.
+    fn id(&self, rc: &ResourceChange, obj: &Value, key: &str) -> Result<String, String> {
+        match self.attr(rc, obj, key) {
+            Attr::Known(s) => Ok(s),
+            Attr::Unknown(Some(p)) => Ok(p),
+            Attr::Unknown(None) => Err(format!(
+                "{key} is unknown until apply and refers to no resource this plan creates that peerscope models"
+            )),
+            Attr::Absent => Err(format!("{key} is missing")),
+        }
+    }
+
+    /// Known-until-apply values inside a nested block (`route`, `ingress`, …): an element's
+    /// unknown attribute resolves through the matching configuration block (the one whose
+    /// constant values agree with the element), or the only block referencing a created object.
+    fn nested_ref(
+        &self,
+        rc: &ResourceChange,
+        block: &str,
+        elem: &Value,
+        key: &str,
+    ) -> Option<String> {
+        let blocks = self.expressions(rc)?.get(block)?.as_array()?;
+        let agrees = |b: &Value| {
+            b.as_object().is_some_and(|m| {
+                m.iter().all(|(k, e)| match e.get("constant_value") {
+                    Some(c) => elem.get(k).is_none_or(|v| v == c),
+                    None => true,
+                })
+            })
+        };
+        let found: Vec<String> = blocks
+            .iter()
+            .filter(|b| agrees(b))
+            .filter_map(|b| b.get(key).and_then(|e| self.resolve_refs(rc, e)))
+            .collect();
+        match found.as_slice() {
+            [one] => Some(one.clone()),
+            [first, rest @ ..] if rest.iter().all(|x| x == first) => Some(first.clone()),
+            _ => None,
+        }
+    }
+}
+
+/// Is a nested set attribute unknown until apply (as a whole)?
+fn unknown_whole(rc: &ResourceChange, key: &str) -> bool {
+    rc.after_unknown.get(key).and_then(Value::as_bool) == Some(true)
+}
+
+fn elems<'v>(obj: &'v Value, key: &str) -> &'v [Value] {
+    obj.get(key)
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+}
+
+fn nonempty(v: Option<&Value>) -> Option<&str> {
+    v.and_then(Value::as_str).filter(|s| !s.is_empty())
+}
+
+fn step(
+    ed: &mut Editor<'_>,
+    ctx: &Ctx<'_>,
+    rc: &ResourceChange,
+    phase: Phase,
+) -> Result<Step, String> {
+    let (before, after) = (&rc.before, &rc.after);
+    match (rc.ty.as_str(), phase) {
+        // ---- routes ------------------------------------------------------------------
+        ("aws_route", Phase::RemovePart) => {
+            let table = RouteTableId::new(ctx.id(rc, before, "route_table_id")?);
+            let dest = route_destination(before)?;
+            ed.delete_route(&table, &dest)?;
+            Ok(Step::Done(format!("{table}: delete route to {dest}")))
+        }
+        ("aws_route", Phase::AddPart) => {
+            let table = RouteTableId::new(ctx.id(rc, after, "route_table_id")?);
+            let route = tf_route(after, ROUTE_ATTRS, |k| match ctx.attr(rc, after, k) {
+                Attr::Unknown(p) => Some(p),
+                _ => None,
+            })?;
+            let line = format!("{table}: {route}");
+            ed.create_route(&table, route)?;
+            Ok(Step::Done(line))
+        }
+        ("aws_route_table", Phase::CreateContainer) => {
+            let id = RouteTableId::new(ctx.placeholders[&rc.address].clone());
+            let vpc = VpcId::new(ctx.id(rc, after, "vpc_id")?);
+            ed.create_route_table(id.clone(), &vpc)?;
+            Ok(Step::Done(format!("{id}: new route table in {vpc}")))
+        }
+        ("aws_route_table", Phase::AddPart) => {
+            if unknown_whole(rc, "route") {
+                return Ok(Step::Skipped(
+                    "route is unknown until apply: the table's routes are left as they are".into(),
+                ));
+            }
+            let Some(list) = after.get("route").and_then(Value::as_array) else {
+                return Ok(Step::Nothing);
+            };
+            if !rc.creates() && after.get("route") == before.get("route") {
+                return Ok(Step::Nothing);
+            }
+            let id = RouteTableId::new(table_id(ctx, rc)?);
+            let mut routes = Vec::new();
+            for (i, r) in list.iter().enumerate() {
+                let unknown = rc
+                    .after_unknown
+                    .get("route")
+                    .and_then(|u| u.get(i))
+                    .cloned()
+                    .unwrap_or(Value::Null);
+                routes.push(tf_route(r, INLINE_ROUTE_ATTRS, |k| {
+                    (unknown.get(k).and_then(Value::as_bool) == Some(true))
+                        .then(|| ctx.nested_ref(rc, "route", r, k))
+                })?);
+            }
+            let n = routes.len();
+            ed.set_routes(&id, routes)?;
+            Ok(Step::Done(format!("{id}: {n} inline route(s) set")))
+        }
+        ("aws_route_table", Phase::RemoveContainer) => {
+            let id = RouteTableId::new(ctx.id(rc, before, "id")?);
+            ed.delete_route_table(&id)?;
+            Ok(Step::Done(format!("{id}: deleted")))
+        }
+        ("aws_route_table_association", Phase::RemovePart) => {
+            if nonempty(before.get("gateway_id")).is_some() {
+                return Ok(Step::Skipped(
+                    "a gateway (edge) association is outside the model".into(),
+                ));
+            }
+            let assoc = ctx.id(rc, before, "id")?;
+            ed.disassociate_route_table(&assoc)?;
+            Ok(Step::Done(format!("{assoc}: removed")))
+        }
+        ("aws_route_table_association", Phase::AddPart) => {
+            if nonempty(after.get("gateway_id")).is_some() {
+                return Ok(Step::Skipped(
+                    "a gateway (edge) association is outside the model".into(),
+                ));
+            }
+            let table = RouteTableId::new(ctx.id(rc, after, "route_table_id")?);
+            let subnet = SubnetId::new(ctx.id(rc, after, "subnet_id")?);
+            let assoc = ed.associate_route_table(
+                &table,
+                &subnet,
+                ctx.placeholders
+                    .get(&rc.address)
+                    .cloned()
+                    .or_else(|| nonempty(after.get("id")).map(str::to_owned)),
+            )?;
+            Ok(Step::Done(format!("{subnet} → {table} ({assoc})")))
+        }
+        ("aws_main_route_table_association", Phase::RemovePart) => {
+            if !rc.deletes() {
+                return Ok(Step::Nothing);
+            }
+            // Terraform restores the original main table on destroy.
+            let vpc = VpcId::new(ctx.id(rc, before, "vpc_id")?);
+            let Ok(orig) = ctx.id(rc, before, "original_route_table_id") else {
+                return Ok(Step::Skipped(
+                    "original_route_table_id is unknown: the main table is left as it is".into(),
+                ));
+            };
+            let orig = RouteTableId::new(orig);
+            ed.set_main_route_table(&vpc, &orig)?;
+            Ok(Step::Done(format!(
+                "{vpc}: main route table back to {orig}"
+            )))
+        }
+        ("aws_main_route_table_association", Phase::AddPart) => {
+            let vpc = VpcId::new(ctx.id(rc, after, "vpc_id")?);
+            let table = RouteTableId::new(ctx.id(rc, after, "route_table_id")?);
+            ed.set_main_route_table(&vpc, &table)?;
+            Ok(Step::Done(format!("{vpc}: main route table {table}")))
+        }
+        // ---- security groups -----------------------------------------------------------
+        ("aws_security_group", Phase::CreateContainer) => {
+            let id = SecurityGroupId::new(ctx.placeholders[&rc.address].clone());
+            let vpc = VpcId::new(ctx.id(rc, after, "vpc_id")?);
+            let name = nonempty(after.get("name")).unwrap_or("");
+            ed.create_group(id.clone(), &vpc, name)?;
+            Ok(Step::Done(format!(
+                "{id}: new security group {name:?} in {vpc}"
+            )))
+        }
+        ("aws_security_group", Phase::AddPart) => {
+            let id = SecurityGroupId::new(group_id(ctx, rc)?);
+            let mut lines = Vec::new();
+            for (key, egress) in [("ingress", false), ("egress", true)] {
+                if unknown_whole(rc, key) {
+                    lines.push(format!("{key} unknown until apply: left as it is"));
+                    continue;
+                }
+                let Some(list) = after.get(key).and_then(Value::as_array) else {
+                    continue;
+                };
+                if !rc.creates() && after.get(key) == before.get(key) {
+                    continue;
+                }
+                let mut perms = Vec::new();
+                for (i, r) in list.iter().enumerate() {
+                    let unknown = rc
+                        .after_unknown
+                        .get(key)
+                        .and_then(|u| u.get(i))
+                        .cloned()
+                        .unwrap_or(Value::Null);
+                    let mut groups: Vec<String> = elems(r, "security_groups")
+                        .iter()
+                        .filter_map(|g| nonempty(Some(g)).map(str::to_owned))
+                        .collect();
+                    if unknown
+                        .get("security_groups")
+                        .is_some_and(|u| u != &Value::Bool(false) && u != &json!([]))
+                    {
+                        match ctx.nested_ref(rc, key, r, "security_groups") {
+                            Some(p) => groups.push(p),
+                            None => {
+                                return Err(format!(
+                                    "{key} rule {i}: security_groups are unknown until apply and refer to no group this plan creates"
+                                ));
+                            }
+                        }
+                    }
+                    if r.get("self").and_then(Value::as_bool) == Some(true) {
+                        groups.push(id.to_string());
+                    }
+                    perms.push(permission(
+                        r.get("protocol"),
+                        r.get("from_port"),
+                        r.get("to_port"),
+                        elems(r, "cidr_blocks"),
+                        elems(r, "ipv6_cidr_blocks"),
+                        elems(r, "prefix_list_ids"),
+                        &groups,
+                    ));
+                }
+                let rules = convert::permissions(&id, &Value::Array(perms))?;
+                lines.push(format!("{} {key} rule(s)", rules.len()));
+                ed.set_rules(&id, egress, rules)?;
+            }
+            if lines.is_empty() {
+                return Ok(Step::Nothing);
+            }
+            Ok(Step::Done(format!("{id}: {}", lines.join(", "))))
+        }
+        ("aws_security_group", Phase::RemoveContainer) => {
+            let id = SecurityGroupId::new(ctx.id(rc, before, "id")?);
+            ed.delete_group(&id)?;
+            Ok(Step::Done(format!("{id}: deleted")))
+        }
+        ("aws_security_group_rule", _) => {
+            let obj = if phase == Phase::RemovePart {
+                before
+            } else {
+                after
+            };
+            let id = SecurityGroupId::new(ctx.id(rc, obj, "security_group_id")?);
+            let egress = match obj.get("type").and_then(Value::as_str) {
+                Some("egress") => true,
+                Some("ingress") => false,
+                other => return Err(format!("type {other:?} is neither ingress nor egress")),
+            };
+            let mut groups = Vec::new();
+            match ctx.attr(rc, obj, "source_security_group_id") {
+                Attr::Known(g) | Attr::Unknown(Some(g)) => groups.push(g),
+                Attr::Unknown(None) => return Err("source_security_group_id is unknown until apply and refers to no group this plan creates".into()),
+                Attr::Absent => {}
+            }
+            if obj.get("self").and_then(Value::as_bool) == Some(true) {
+                groups.push(id.to_string());
+            }
+            let perm = permission(
+                obj.get("protocol"),
+                obj.get("from_port"),
+                obj.get("to_port"),
+                elems(obj, "cidr_blocks"),
+                elems(obj, "ipv6_cidr_blocks"),
+                elems(obj, "prefix_list_ids"),
+                &groups,
+            );
+            sg_rule_step(ed, &id, egress, perm, phase)
+        }
+        ("aws_vpc_security_group_ingress_rule" | "aws_vpc_security_group_egress_rule", _) => {
+            let obj = if phase == Phase::RemovePart {
+                before
+            } else {
+                after
+            };
+            let id = SecurityGroupId::new(ctx.id(rc, obj, "security_group_id")?);
+            let egress = rc.ty.ends_with("egress_rule");
+            let mut groups = Vec::new();
+            match ctx.attr(rc, obj, "referenced_security_group_id") {
+                Attr::Known(g) | Attr::Unknown(Some(g)) => groups.push(g),
+                Attr::Unknown(None) => return Err("referenced_security_group_id is unknown until apply and refers to no group this plan creates".into()),
+                Attr::Absent => {}
+            }
+            let one = |k: &str| {
+                obj.get(k)
+                    .filter(|v| nonempty(Some(v)).is_some())
+                    .cloned()
+                    .into_iter()
+                    .collect::<Vec<_>>()
+            };
+            let pl = match ctx.attr(rc, obj, "prefix_list_id") {
+                Attr::Known(p) | Attr::Unknown(Some(p)) => vec![Value::String(p)],
+                _ => Vec::new(),
+            };
+            let perm = permission(
+                obj.get("ip_protocol"),
+                obj.get("from_port"),
+                obj.get("to_port"),
+                &one("cidr_ipv4"),
+                &one("cidr_ipv6"),
+                &pl,
+                &groups,
+            );
+            sg_rule_step(ed, &id, egress, perm, phase)
+        }
+        // ---- network ACLs --------------------------------------------------------------
+        ("aws_network_acl", Phase::CreateContainer) => {
+            let id = NetworkAclId::new(ctx.placeholders[&rc.address].clone());
+            let vpc = VpcId::new(ctx.id(rc, after, "vpc_id")?);
+            ed.create_acl(id.clone(), &vpc)?;
+            Ok(Step::Done(format!("{id}: new network ACL in {vpc}")))
+        }
+        ("aws_network_acl", Phase::AddPart) => {
+            let id = NetworkAclId::new(acl_id(ctx, rc)?);
+            let mut lines = Vec::new();
+            for (key, egress) in [("ingress", false), ("egress", true)] {
+                if unknown_whole(rc, key) {
+                    lines.push(format!("{key} unknown until apply: left as it is"));
+                    continue;
+                }
+                let Some(list) = after.get(key).and_then(Value::as_array) else {
+                    continue;
+                };
+                if !rc.creates() && after.get(key) == before.get(key) {
+                    continue;
+                }
+                let mut entries = Vec::new();
+                for e in list {
+                    let v = nacl_entry_json(e, "rule_no", "action", egress);
+                    entries.push(convert::nacl_entry(&v, id.as_str())?.1);
+                }
+                lines.push(format!("{} {key} entr(ies)", entries.len()));
+                ed.set_nacl_entries(&id, egress, entries)?;
+            }
+            if unknown_whole(rc, "subnet_ids") {
+                lines.push("subnet_ids unknown until apply: associations left as they are".into());
+            } else if let Some(list) = after.get("subnet_ids").and_then(Value::as_array)
+                && (rc.creates() || after.get("subnet_ids") != before.get("subnet_ids"))
+            {
+                let now: Vec<&str> = list.iter().filter_map(|s| nonempty(Some(s))).collect();
+                for old in elems(before, "subnet_ids")
+                    .iter()
+                    .filter_map(|s| nonempty(Some(s)))
+                {
+                    if !now.contains(&old) {
+                        ed.reset_subnet_acl(&SubnetId::new(old))?;
+                    }
+                }
+                for s in &now {
+                    ed.move_subnet_to_acl(&SubnetId::new(s), &id, None)?;
+                }
+                lines.push(format!("subnets {}", now.join(", ")));
+            }
+            if lines.is_empty() {
+                return Ok(Step::Nothing);
+            }
+            Ok(Step::Done(format!("{id}: {}", lines.join(", "))))
+        }
+        ("aws_network_acl", Phase::RemoveContainer) => {
+            let id = NetworkAclId::new(ctx.id(rc, before, "id")?);
+            ed.delete_acl(&id)?;
+            Ok(Step::Done(format!("{id}: deleted")))
+        }
+        ("aws_network_acl_rule", _) => {
+            let obj = if phase == Phase::RemovePart {
+                before
+            } else {
+                after
+            };
+            let id = NetworkAclId::new(ctx.id(rc, obj, "network_acl_id")?);
+            let egress = obj.get("egress").and_then(Value::as_bool).unwrap_or(false);
+            let v = nacl_entry_json(obj, "rule_number", "rule_action", egress);
+            let entry = convert::nacl_entry(&v, id.as_str())?.1;
+            let dir = if egress { "egress" } else { "ingress" };
+            if phase == Phase::RemovePart {
+                ed.delete_nacl_entry(&id, egress, entry.rule_number)?;
+                Ok(Step::Done(format!(
+                    "{id}: delete {dir} rule {}",
+                    entry.rule_number
+                )))
+            } else {
+                let n = entry.rule_number;
+                ed.create_nacl_entry(&id, egress, entry)?;
+                Ok(Step::Done(format!("{id}: {dir} rule {n}")))
+            }
+        }
+        ("aws_network_acl_association", Phase::RemovePart) => {
+            let subnet = SubnetId::new(ctx.id(rc, before, "subnet_id")?);
+            ed.reset_subnet_acl(&subnet)?;
+            Ok(Step::Done(format!(
+                "{subnet}: back to its VPC's default network ACL"
+            )))
+        }
+        ("aws_network_acl_association", Phase::AddPart) => {
+            let subnet = SubnetId::new(ctx.id(rc, after, "subnet_id")?);
+            let acl = NetworkAclId::new(ctx.id(rc, after, "network_acl_id")?);
+            let assoc =
+                ed.move_subnet_to_acl(&subnet, &acl, ctx.placeholders.get(&rc.address).cloned())?;
+            Ok(Step::Done(format!("{subnet} → {acl} ({assoc})")))
+        }
+        // ---- peering -------------------------------------------------------------------
+        ("aws_vpc_peering_connection", Phase::CreateContainer) => {
+            let id = PeeringId::new(ctx.placeholders[&rc.address].clone());
+            let vpc = VpcId::new(ctx.id(rc, after, "vpc_id")?);
+            let peer = VpcId::new(ctx.id(rc, after, "peer_vpc_id")?);
+            let accept = after.get("auto_accept").and_then(Value::as_bool) == Some(true);
+            ed.create_peering(&NewPeering {
+                id: id.clone(),
+                vpc: vpc.clone(),
+                peer_vpc: peer.clone(),
+                peer_owner: nonempty(after.get("peer_owner_id")).map(AccountId::new),
+                peer_region: nonempty(after.get("peer_region")).map(Region::new),
+                accept,
+            })?;
+            Ok(Step::Done(format!(
+                "{id}: {vpc} ↔ {peer}, {}",
+                if accept {
+                    "accepted (auto_accept)"
+                } else {
+                    "pending acceptance"
+                }
+            )))
+        }
+        ("aws_vpc_peering_connection", Phase::AddPart) => Ok(Step::Nothing),
+        ("aws_vpc_peering_connection", Phase::RemoveContainer) => {
+            let id = PeeringId::new(ctx.id(rc, before, "id")?);
+            ed.delete_peering(&id)?;
+            Ok(Step::Done(format!("{id}: deleted")))
+        }
+        ("aws_vpc_peering_connection_accepter", _) => {
+            if !rc.creates() && !rc.actions.iter().any(|a| a == "update") {
+                return Ok(Step::Skipped("destroying an accepter only removes it from Terraform's state: the connection stays".into()));
+            }
+            let id = PeeringId::new(ctx.id(rc, after, "vpc_peering_connection_id")?);
+            if after.get("auto_accept").and_then(Value::as_bool) != Some(true) {
+                return Ok(Step::Skipped(format!(
+                    "auto_accept is not true: {id} is not accepted"
+                )));
+            }
+            ed.accept_peering(&id)?;
+            Ok(Step::Done(format!("{id}: accepted")))
+        }
+        // ---- prefix lists --------------------------------------------------------------
+        ("aws_ec2_managed_prefix_list", Phase::CreateContainer) => {
+            let id = PrefixListId::new(ctx.placeholders[&rc.address].clone());
+            ed.create_prefix_list(id.clone(), nonempty(after.get("name")).map(str::to_owned))?;
+            Ok(Step::Done(format!("{id}: new prefix list")))
+        }
+        ("aws_ec2_managed_prefix_list", Phase::Accept) => {
+            if unknown_whole(rc, "entry") {
+                return Ok(Step::Skipped(
+                    "entry is unknown until apply: entries left as they are".into(),
+                ));
+            }
+            let Some(list) = after.get("entry").and_then(Value::as_array) else {
+                return Ok(Step::Nothing);
+            };
+            if !rc.creates() && after.get("entry") == before.get("entry") {
+                return Ok(Step::Nothing);
+            }
+            let id = PrefixListId::new(match ctx.placeholders.get(&rc.address) {
+                Some(p) => p.clone(),
+                None => ctx.id(rc, after, "id")?,
+            });
+            let cidrs = list
+                .iter()
+                .map(|e| {
+                    let c = nonempty(e.get("cidr")).ok_or("an entry has no cidr")?;
+                    convert::cidr(c, "entry.cidr")
+                })
+                .collect::<Result<Vec<_>, String>>()?;
+            let n = cidrs.len();
+            ed.set_prefix_list(&id, cidrs)?;
+            Ok(Step::Done(format!("{id}: {n} entr(ies)")))
+        }
+        ("aws_ec2_managed_prefix_list", Phase::RemoveContainer) => {
+            let id = PrefixListId::new(ctx.id(rc, before, "id")?);
+            ed.delete_prefix_list(&id)?;
+            Ok(Step::Done(format!("{id}: deleted")))
+        }
+        ("aws_ec2_managed_prefix_list_entry", _) => {
+            let obj = if phase == Phase::RemovePart {
+                before
+            } else {
+                after
+            };
+            let id = PrefixListId::new(ctx.id(rc, obj, "prefix_list_id")?);
+            let c = convert::cidr(&ctx.id(rc, obj, "cidr")?, "cidr")?;
+            if phase == Phase::RemovePart {
+                ed.modify_prefix_list(&id, &[], &[c])?;
+                Ok(Step::Done(format!("{id}: remove {c}")))
+            } else {
+                ed.modify_prefix_list(&id, &[c], &[])?;
+                Ok(Step::Done(format!("{id}: add {c}")))
+            }
+        }
+        _ => Ok(Step::Nothing),
+    }
+}
+
+fn table_id(ctx: &Ctx<'_>, rc: &ResourceChange) -> Result<String, String> {
+    match ctx.placeholders.get(&rc.address) {
+        Some(p) => Ok(p.clone()),
+        None => ctx.id(rc, &rc.after, "id"),
+    }
+}
+
+fn group_id(ctx: &Ctx<'_>, rc: &ResourceChange) -> Result<String, String> {
+    table_id(ctx, rc)
+}
+
+fn acl_id(ctx: &Ctx<'_>, rc: &ResourceChange) -> Result<String, String> {
+    table_id(ctx, rc)
+}
+
+fn sg_rule_step(
+    ed: &mut Editor<'_>,
+    id: &SecurityGroupId,
+    egress: bool,
+    perm: Value,
+    phase: Phase,
+) -> Result<Step, String> {
+    let rules = convert::permissions(id, &Value::Array(vec![perm]))?;
+    if rules.is_empty() {
+        return Err("the rule names no peer (CIDR, prefix list or group)".into());
+    }
+    let text = rules
+        .iter()
+        .map(|r| r.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let dir = if egress { "egress" } else { "ingress" };
+    if phase == Phase::RemovePart {
+        ed.revoke(id, egress, &rules)?;
+        Ok(Step::Done(format!("{id}: revoke {dir} {text}")))
+    } else {
+        ed.authorize(id, egress, rules)?;
+        Ok(Step::Done(format!("{id}: allow {dir} {text}")))
+    }
+}
+
+/// An EC2 `IpPermission` from Terraform's rule attributes.
+fn permission(
+    protocol: Option<&Value>,
+    from: Option<&Value>,
+    to: Option<&Value>,
+    cidrs: &[Value],
+    cidrs6: &[Value],
+    lists: &[Value],
+    groups: &[String],
+) -> Value {
+    let proto = match protocol {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        _ => String::new(),
+    };
+    let mut p = Map::new();
+    p.insert("IpProtocol".into(), Value::String(proto));
+    for (k, v) in [("FromPort", from), ("ToPort", to)] {
+        if let Some(v) = v.filter(|v| !v.is_null()) {
+            p.insert(k.into(), v.clone());
+        }
+    }
+    let list = |items: &[Value], key: &str| -> Value {
+        Value::Array(
+            items
+                .iter()
+                .filter_map(|c| nonempty(Some(c)))
+                .map(|c| json!({ key: c }))
+                .collect(),
+        )
+    };
+    p.insert("IpRanges".into(), list(cidrs, "CidrIp"));
+    p.insert("Ipv6Ranges".into(), list(cidrs6, "CidrIpv6"));
+    p.insert("PrefixListIds".into(), list(lists, "PrefixListId"));
+    p.insert(
+        "UserIdGroupPairs".into(),
+        Value::Array(groups.iter().map(|g| json!({ "GroupId": g })).collect()),
+    );
+    Value::Object(p)
+}
+
+/// An EC2 NACL entry from Terraform's attributes (inline blocks name the number `rule_no` and
+/// the action `action`; `aws_network_acl_rule` says `rule_number` and `rule_action`).
+fn nacl_entry_json(e: &Value, number: &str, action: &str, egress: bool) -> Value {
+    let mut m = Map::new();
+    if let Some(n) = e.get(number) {
+        m.insert("RuleNumber".into(), n.clone());
+    }
+    if let Some(p) = e.get("protocol") {
+        m.insert("Protocol".into(), p.clone());
+    }
+    if let Some(a) = e.get(action) {
+        m.insert("RuleAction".into(), a.clone());
+    }
+    m.insert("Egress".into(), Value::Bool(egress));
+    if let Some(c) = nonempty(e.get("cidr_block")) {
+        m.insert("CidrBlock".into(), c.into());
+    } else if let Some(c) = nonempty(e.get("ipv6_cidr_block")) {
+        m.insert("Ipv6CidrBlock".into(), c.into());
+    }
+    let port = |k: &str| e.get(k).filter(|v| !v.is_null()).cloned();
+    if let (Some(f), Some(t)) = (port("from_port"), port("to_port")) {
+        m.insert("PortRange".into(), json!({ "From": f, "To": t }));
+    }
+    Value::Object(m)
+}
+
+/// Terraform attribute → EC2 name, for `aws_route`.
+const ROUTE_ATTRS: &[(&str, &str)] = &[
+    ("destination_cidr_block", "DestinationCidrBlock"),
+    ("destination_ipv6_cidr_block", "DestinationIpv6CidrBlock"),
+    ("destination_prefix_list_id", "DestinationPrefixListId"),
+    ("gateway_id", "GatewayId"),
+    ("vpc_peering_connection_id", "VpcPeeringConnectionId"),
+    ("nat_gateway_id", "NatGatewayId"),
+    ("transit_gateway_id", "TransitGatewayId"),
+    ("network_interface_id", "NetworkInterfaceId"),
+    ("egress_only_gateway_id", "EgressOnlyInternetGatewayId"),
+    ("carrier_gateway_id", "CarrierGatewayId"),
+    ("local_gateway_id", "LocalGatewayId"),
+    ("core_network_arn", "CoreNetworkArn"),
+    ("vpc_endpoint_id", "VpcEndpointId"),
+];
+
+/// The same for inline `route` blocks of `aws_route_table`.
+const INLINE_ROUTE_ATTRS: &[(&str, &str)] = &[
+    ("cidr_block", "DestinationCidrBlock"),
+    ("ipv6_cidr_block", "DestinationIpv6CidrBlock"),
+    ("destination_prefix_list_id", "DestinationPrefixListId"),
+    ("gateway_id", "GatewayId"),
+    ("vpc_peering_connection_id", "VpcPeeringConnectionId"),
+    ("nat_gateway_id", "NatGatewayId"),
+    ("transit_gateway_id", "TransitGatewayId"),
+    ("network_interface_id", "NetworkInterfaceId"),
+    ("egress_only_gateway_id", "EgressOnlyInternetGatewayId"),
+    ("carrier_gateway_id", "CarrierGatewayId"),
+    ("local_gateway_id", "LocalGatewayId"),
+    ("core_network_arn", "CoreNetworkArn"),
+    ("vpc_endpoint_id", "VpcEndpointId"),
+];
+
+/// A route from Terraform attributes; `unknown(attr)` says whether an attribute is unknown
+/// until apply (`Some`) and what it resolves to.
+fn tf_route(
+    obj: &Value,
+    attrs: &[(&str, &str)],
+    unknown: impl Fn(&str) -> Option<Option<String>>,
+) -> Result<Route, String> {
+    let mut m = Map::new();
+    for (tf, ec2) in attrs {
+        if let Some(v) = nonempty(obj.get(*tf)) {
+            m.insert((*ec2).into(), v.into());
+        } else if let Some(resolved) = unknown(tf) {
+            match resolved {
+                Some(p) => {
+                    m.insert((*ec2).into(), p.into());
+                }
+                None => {
+                    return Err(format!(
+                        "{tf} is unknown until apply and refers to no resource this plan creates that peerscope models"
+                    ));
+                }
+            }
+        }
+    }
+    convert::route(&Value::Object(m), "route")
+}
+
+fn route_destination(obj: &Value) -> Result<RouteDestination, String> {
+    if let Some(c) = nonempty(obj.get("destination_cidr_block")) {
+        return Ok(RouteDestination::Cidr(convert::cidr(
+            c,
+            "destination_cidr_block",
+        )?));
+    }
+    if let Some(c) = nonempty(obj.get("destination_ipv6_cidr_block")) {
+        return Ok(RouteDestination::Cidr(convert::cidr(
+            c,
+            "destination_ipv6_cidr_block",
+        )?));
+    }
+    if let Some(p) = nonempty(obj.get("destination_prefix_list_id")) {
+        return Ok(RouteDestination::PrefixList(PrefixListId::new(p)));
+    }
+    Err("the route has no destination".into())
 }

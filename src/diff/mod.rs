@@ -40,6 +40,8 @@ pub enum FlowChangeKind {
     NoLongerDelivered,
     /// Connectable before, still delivered after but replies no longer return: breakage.
     NoLongerConnectable,
+    /// Delivered before but not connectable, connectable after: the change fixes replies.
+    NewlyConnectable,
 }
 
 impl FlowChangeKind {
@@ -48,6 +50,7 @@ impl FlowChangeKind {
             FlowChangeKind::NewlyDelivered => "newly-delivered",
             FlowChangeKind::NoLongerDelivered => "no-longer-delivered",
             FlowChangeKind::NoLongerConnectable => "no-longer-connectable",
+            FlowChangeKind::NewlyConnectable => "newly-connectable",
         }
     }
 }
@@ -98,6 +101,7 @@ pub struct Summary {
     pub newly_delivered: usize,
     pub no_longer_delivered: usize,
     pub no_longer_connectable: usize,
+    pub newly_connectable: usize,
     pub beyond_intent: usize,
     pub broken_requirements: usize,
     pub findings_added: usize,
@@ -302,6 +306,12 @@ pub fn diff(
                 after,
                 via(&a),
             ),
+            (
+                FlowChangeKind::NewlyConnectable,
+                ac.intersection(bd).difference(bc),
+                after,
+                via(&a),
+            ),
         ];
         for (kind, rel, model, via) in changes {
             emit(&mut flows, kind, key, &rel, model, &via);
@@ -338,6 +348,7 @@ pub fn diff(
             FlowChangeKind::NewlyDelivered => summary.newly_delivered += 1,
             FlowChangeKind::NoLongerDelivered => summary.no_longer_delivered += 1,
             FlowChangeKind::NoLongerConnectable => summary.no_longer_connectable += 1,
+            FlowChangeKind::NewlyConnectable => summary.newly_connectable += 1,
         }
         summary.beyond_intent += usize::from(f.beyond_intent);
         summary.broken_requirements += usize::from(f.breaks_requirement);
@@ -468,7 +479,10 @@ fn judge(
         };
         let kinds: &[Kind] = match f.kind {
             FlowChangeKind::NewlyDelivered => &[Kind::Exposure, Kind::DeniedFlow],
-            _ => &[Kind::BrokenRequirement],
+            FlowChangeKind::NoLongerDelivered | FlowChangeKind::NoLongerConnectable => {
+                &[Kind::BrokenRequirement]
+            }
+            FlowChangeKind::NewlyConnectable => continue,
         };
         let mut worst: Option<Severity> = None;
         for finding in report.findings.iter().filter(|x| kinds.contains(&x.kind)) {

@@ -41,6 +41,7 @@ fn verdict(r: &DiffReport) -> String {
         format!("{} newly delivered", s.newly_delivered),
         format!("{} no longer delivered", s.no_longer_delivered),
         format!("{} no longer connectable", s.no_longer_connectable),
+        format!("{} newly connectable", s.newly_connectable),
     ];
     if r.intent.is_some() {
         parts.push(format!("{} finding(s) added", s.findings_added));
@@ -215,10 +216,11 @@ fn level(s: Option<Severity>) -> &'static str {
     }
 }
 
-const FLOW_RULES: [FlowChangeKind; 3] = [
+const FLOW_RULES: [FlowChangeKind; 4] = [
     FlowChangeKind::NewlyDelivered,
     FlowChangeKind::NoLongerDelivered,
     FlowChangeKind::NoLongerConnectable,
+    FlowChangeKind::NewlyConnectable,
 ];
 
 fn sarif(r: &DiffReport) -> String {
@@ -232,6 +234,7 @@ fn sarif(r: &DiffReport) -> String {
                     FlowChangeKind::NewlyDelivered => "flows the change newly delivers",
                     FlowChangeKind::NoLongerDelivered => "flows the change stops delivering",
                     FlowChangeKind::NoLongerConnectable => "flows whose replies the change stops",
+                    FlowChangeKind::NewlyConnectable => "flows whose replies the change lets back",
                 }},
             })
         })
