@@ -340,7 +340,6 @@ impl Fixture {
             ingress: Vec::new(),
             egress: Vec::new(),
             tags: Tags::new(),
-            association_ids: Default::default(),
         };
         self.parts.security_groups.insert(sg.id.clone(), sg);
         self
