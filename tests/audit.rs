@@ -122,8 +122,8 @@ fn audit_output_is_golden_in_every_format() {
     }
 }
 
-#[test]
-fn sarif_is_valid_against_the_official_schema() {
+/// A validator of the official SARIF 2.1.0 schema (fetched by `scripts/fetch-test-deps.sh`).
+pub fn sarif_validator() -> jsonschema::Validator {
     let path = std::env::var("PEERSCOPE_SARIF_SCHEMA")
         .map(PathBuf::from)
         .unwrap_or_else(|_| {
@@ -156,7 +156,12 @@ fn sarif_is_valid_against_the_official_schema() {
     }
     let mut schema = schema;
     fix_patterns(&mut schema);
-    let validator = jsonschema::validator_for(&schema).expect("the SARIF schema compiles");
+    jsonschema::validator_for(&schema).expect("the SARIF schema compiles")
+}
+
+#[test]
+fn sarif_is_valid_against_the_official_schema() {
+    let validator = sarif_validator();
     for t in topologies() {
         let (report, ctx) = run(&t);
         assert!(!report.findings.is_empty());

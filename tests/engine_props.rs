@@ -1057,7 +1057,11 @@ fn diff_agrees(spec: &Spec, e: &Edit, layer: Layer) -> Result<(), TestCaseError>
     let d = diff(&m1, &m2, None, &opts);
     let all: BTreeSet<VpcId> = m1.vpcs.keys().cloned().collect();
     let whole = diff(&m1, &m2, Some(&all), &opts);
-    prop_assert_eq!(&d.flows, &whole.flows, "incremental diff differs from the whole diff");
+    prop_assert_eq!(
+        &d.flows,
+        &whole.flows,
+        "incremental diff differs from the whole diff"
+    );
     let flows: Vec<Flow> = match layer {
         Layer::Network => {
             let (srcs, dsts) = network_endpoints(&m1);
@@ -1067,7 +1071,14 @@ fn diff_agrees(spec: &Spec, e: &Edit, layer: Layer) -> Result<(), TestCaseError>
                     let (vpc, src) = &srcs[p.src % srcs.len()];
                     let dst = pick_destination(&m1, &dsts, vpc, *src, p)?;
                     let (proto, port) = service(p);
-                    Some(Flow { src_vpc: vpc.clone(), src: *src, src_eni: None, dst, proto, port })
+                    Some(Flow {
+                        src_vpc: vpc.clone(),
+                        src: *src,
+                        src_eni: None,
+                        dst,
+                        proto,
+                        port,
+                    })
                 })
                 .collect()
         }
@@ -1118,9 +1129,21 @@ fn diff_agrees(spec: &Spec, e: &Edit, layer: Layer) -> Result<(), TestCaseError>
                     got,
                     want,
                     "{} layer, {:?} to {}: {:?} is {} in the diff but explain says {} (before: delivered={} connectable={} {:?}; after: delivered={} connectable={} {:?})\nedit: {:?}\nbefore:\n{}\nafter:\n{}",
-                    layer, flow, v, kind, got, want,
-                    b.delivered, b.connectable, b.reason, a.delivered, a.connectable, a.reason,
-                    e, dump(&m1), dump(&m2)
+                    layer,
+                    flow,
+                    v,
+                    kind,
+                    got,
+                    want,
+                    b.delivered,
+                    b.connectable,
+                    b.reason,
+                    a.delivered,
+                    a.connectable,
+                    a.reason,
+                    e,
+                    dump(&m1),
+                    dump(&m2)
                 );
             }
         }

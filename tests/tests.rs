@@ -5,6 +5,7 @@ mod util;
 mod audit;
 mod cli_check;
 mod collect;
+mod diff;
 mod engine_fixture;
 mod engine_props;
 mod engine_real;

@@ -342,10 +342,13 @@ fn apply_one(
             }
             let (egress, entry) = convert::nacl_entry(&Value::Object(op.clone()), acl.as_str())?;
             let line = format!(
-                "{acl}: {} rule {} {:?} {} {} {}",
+                "{acl}: {} rule {} {} {} {} {}",
                 if egress { "egress" } else { "ingress" },
                 entry.rule_number,
-                entry.action,
+                match entry.action {
+                    RuleAction::Allow => "allow",
+                    RuleAction::Deny => "deny",
+                },
                 entry.protocol,
                 entry.ports,
                 entry.cidr

@@ -443,6 +443,12 @@ impl TestCommand {
         TestCommand { cmd }
     }
 
+    /// One more argument (a path, say).
+    pub fn arg(mut self, a: impl AsRef<std::ffi::OsStr>) -> TestCommand {
+        self.cmd.arg(a);
+        self
+    }
+
     /// `peerscope check <dir> <extra…>`.
     pub fn check(dir: &Path, extra: &[&str]) -> TestCommand {
         let mut c = TestCommand::new(["check"]);
