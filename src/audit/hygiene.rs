@@ -62,7 +62,7 @@ pub fn findings(
 ) -> Vec<Finding> {
     let wanted = |v: &VpcId| within.is_none_or(|w| w.contains(v));
     let mut out = Vec::new();
-    routes(model, intent, &wanted, &mut out);
+    routes(model, intent, within, &mut out);
     peerings(model, intent, &wanted, &mut out);
     group_references(model, &wanted, &mut out);
     open_to_world(model, within, &mut out);
@@ -129,9 +129,10 @@ type Zones = std::collections::BTreeMap<String, std::collections::BTreeMap<VpcId
 fn routes(
     model: &Model,
     intent: Option<&Intent>,
-    wanted: &dyn Fn(&VpcId) -> bool,
+    within: Option<&BTreeSet<VpcId>>,
     out: &mut Vec<Finding>,
 ) {
+    let wanted = |v: &VpcId| within.is_none_or(|w| w.contains(v));
     let mut zones: Option<Zones> = None;
     for t in model.route_tables.values().filter(|t| wanted(&t.vpc)) {
         for r in &t.routes {
@@ -234,7 +235,7 @@ fn routes(
             if peer_family.is_empty() || !peer_family.is_subset(&route) {
                 continue;
             }
-            let zones = zones.get_or_insert_with(|| intent.resolve(model));
+            let zones = zones.get_or_insert_with(|| intent.resolve_within(model, within));
             let all: BTreeSet<SubnetId> = model
                 .index()
                 .subnets_of(&peer.vpc)
@@ -343,13 +344,38 @@ fn group_references(model: &Model, wanted: &dyn Fn(&VpcId) -> bool, out: &mut Ve
 }
 
 fn open_to_world(model: &Model, within: Option<&BTreeSet<VpcId>>, out: &mut Vec<Finding>) {
+    // Only the addresses of interfaces carrying a group with a world-open ingress rule matter:
+    // reach is asked for the flows into them alone (from every VPC that can send any).
+    let mut targets: std::collections::BTreeMap<VpcId, IpSet> = std::collections::BTreeMap::new();
+    for sg in model
+        .security_groups
+        .values()
+        .filter(|g| within.is_none_or(|w| w.contains(&g.vpc)))
+        .filter(|g| {
+            g.ingress
+                .iter()
+                .any(|r| matches!(&r.peer, RulePeer::Cidr(c) if c.prefix_len() == 0))
+        })
+    {
+        for e in model.index().members_of(&sg.id) {
+            if let Some(e) = model.network_interfaces.get(e) {
+                let set = targets.entry(e.vpc.clone()).or_default();
+                *set = set.union(&IpSet::from_nets(
+                    e.addresses.iter().map(|a| ipnet::IpNet::from(*a)),
+                ));
+            }
+        }
+    }
+    if targets.is_empty() {
+        return;
+    }
     // Delivered flows over peerings, at the network layer: would the world-open rule admit them?
-    // A group of a VPC in `within` meets flows from every peer of that VPC.
     let rows = reach(
         model,
         &ReachOptions {
             layer: Some(Layer::Network),
-            scope: within.cloned(),
+            scope: Some(targets.keys().cloned().collect()),
+            to: Some(targets),
             ..Default::default()
         },
     );

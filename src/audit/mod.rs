@@ -369,7 +369,8 @@ pub fn audit_rows(
 ) -> AuditReport {
     let mut findings = Vec::new();
     if let Some(intent) = intent {
-        let zones = intent.resolve(model);
+        let within = scope.map(|s| model.neighbourhood(s));
+        let zones = intent.resolve_within(model, within.as_ref());
         findings.extend(exposures(model, intent, &zones, rows, layer));
         findings.extend(requirements(model, intent, &zones, rows, layer, scope));
     }

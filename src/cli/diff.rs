@@ -6,6 +6,7 @@
 
 use std::io::Write;
 use std::process::ExitCode;
+use std::time::Instant;
 
 use super::{AuditFormat, DiffArgs, ImpactArgs, SnapshotArgs, WhatIfArgs, exit};
 use crate::change::{ec2, terraform};
@@ -41,7 +42,43 @@ fn load(
     })
 }
 
+/// Phase times for `--timings`.
+struct Clock {
+    on: bool,
+    last: Instant,
+    phases: Vec<(&'static str, f64)>,
+}
+
+impl Clock {
+    fn new(on: bool) -> Clock {
+        Clock {
+            on,
+            last: Instant::now(),
+            phases: Vec::new(),
+        }
+    }
+
+    fn lap(&mut self, phase: &'static str) {
+        let now = Instant::now();
+        self.phases
+            .push((phase, (now - self.last).as_secs_f64() * 1000.0));
+        self.last = now;
+    }
+
+    fn print(&self) {
+        if self.on {
+            let parts: Vec<String> = self
+                .phases
+                .iter()
+                .map(|(p, ms)| format!("{p} {ms:.1} ms"))
+                .collect();
+            eprintln!("peerscope: timings: {}", parts.join(", "));
+        }
+    }
+}
+
 pub fn run_diff(args: &DiffArgs) -> anyhow::Result<ExitCode> {
+    let mut clock = Clock::new(args.impact.timings);
     let intent =
         match super::load_intent(args.impact.intent.as_deref(), &[&args.before, &args.after]) {
             Ok(i) => i,
@@ -55,6 +92,7 @@ pub fn run_diff(args: &DiffArgs) -> anyhow::Result<ExitCode> {
         Ok(l) => l,
         Err(code) => return Ok(code),
     };
+    clock.lap("load");
     let report = diff(
         &before.model,
         &after.model,
@@ -65,10 +103,15 @@ pub fn run_diff(args: &DiffArgs) -> anyhow::Result<ExitCode> {
             intent: intent.as_ref(),
         },
     );
-    finish(&report, &args.impact)
+    clock.lap("analysis");
+    let code = finish(&report, &args.impact);
+    clock.lap("output");
+    clock.print();
+    code
 }
 
 pub fn run_what_if(args: &WhatIfArgs) -> anyhow::Result<ExitCode> {
+    let mut clock = Clock::new(args.impact.timings);
     let intent = match super::load_intent(args.impact.intent.as_deref(), &[&args.snapshot]) {
         Ok(i) => i,
         Err(code) => return Ok(code),
@@ -77,8 +120,10 @@ pub fn run_what_if(args: &WhatIfArgs) -> anyhow::Result<ExitCode> {
         Ok(l) => l,
         Err(code) => return Ok(code),
     };
+    clock.lap("load");
     let before = &loaded.model;
     let mut after = before.clone();
+    clock.lap("copy");
     let applied = if let Some(path) = &args.change {
         let text = match std::fs::read_to_string(path) {
             Ok(t) => t,
@@ -116,6 +161,7 @@ pub fn run_what_if(args: &WhatIfArgs) -> anyhow::Result<ExitCode> {
     for n in &applied.not_understood {
         eprintln!("peerscope: warning: not applied: {n}");
     }
+    clock.lap("apply");
     let mut report = diff(
         before,
         &after,
@@ -127,5 +173,9 @@ pub fn run_what_if(args: &WhatIfArgs) -> anyhow::Result<ExitCode> {
         },
     );
     report.change = Some(applied);
-    finish(&report, &args.impact)
+    clock.lap("analysis");
+    let code = finish(&report, &args.impact);
+    clock.lap("output");
+    clock.print();
+    code
 }

@@ -66,6 +66,9 @@ pub struct ImpactArgs {
     /// Treat any error-level diagnostic in a snapshot as unusable input (exit 2).
     #[arg(long)]
     pub strict: bool,
+    /// Print how long each phase took (load, apply, analysis) on standard error.
+    #[arg(long)]
+    pub timings: bool,
 }
 
 #[derive(Debug, clap::Args)]

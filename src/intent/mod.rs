@@ -749,13 +749,51 @@ impl Intent {
 
     /// Resolves every zone to the addresses it selects, per VPC.
     pub fn resolve(&self, model: &Model) -> BTreeMap<String, BTreeMap<VpcId, IpSet>> {
+        self.resolve_within(model, None)
+    }
+
+    /// [`Intent::resolve`] for the VPCs in `within` only (every VPC when `None`): what an
+    /// incremental audit needs.
+    pub fn resolve_within(
+        &self,
+        model: &Model,
+        within: Option<&BTreeSet<VpcId>>,
+    ) -> BTreeMap<String, BTreeMap<VpcId, IpSet>> {
+        let subnets: Vec<&Subnet> = match within {
+            None => model.subnets.values().collect(),
+            Some(w) => w
+                .iter()
+                .flat_map(|v| model.index().subnets_of(v))
+                .filter_map(|s| model.subnets.get(s))
+                .collect(),
+        };
+        let enis: Vec<&NetworkInterface> = match within {
+            None => model.network_interfaces.values().collect(),
+            Some(_) => subnets
+                .iter()
+                .flat_map(|s| model.index().enis_in(&s.id))
+                .filter_map(|e| model.network_interfaces.get(e))
+                .collect(),
+        };
         self.zones
             .iter()
-            .map(|(n, z)| (n.clone(), self.zone_addresses(model, z)))
+            .map(|(n, z)| {
+                let mut m = self.zone_addresses(model, z, &subnets, &enis);
+                if let Some(w) = within {
+                    m.retain(|v, _| w.contains(v));
+                }
+                (n.clone(), m)
+            })
             .collect()
     }
 
-    fn zone_addresses(&self, model: &Model, z: &Zone) -> BTreeMap<VpcId, IpSet> {
+    fn zone_addresses(
+        &self,
+        model: &Model,
+        z: &Zone,
+        subnets_: &[&Subnet],
+        enis: &[&NetworkInterface],
+    ) -> BTreeMap<VpcId, IpSet> {
         let mut out: BTreeMap<VpcId, IpSet> = BTreeMap::new();
         let mut add = |vpc: &VpcId, set: IpSet| {
             if set.is_empty() {
@@ -770,7 +808,7 @@ impl Intent {
         let subnets: BTreeSet<&SubnetId> = z.subnets.iter().collect();
         let tag_match =
             |tags: &Tags| !z.tags.is_empty() && z.tags.iter().all(|(k, v)| tags.get(k) == Some(v));
-        for s in model.subnets.values() {
+        for s in subnets_ {
             let vpc = model.vpcs.get(&s.vpc);
             let vpc_account = vpc.map(|v| &v.account).unwrap_or(&s.account);
             let selected = accounts.contains(vpc_account)
@@ -796,7 +834,7 @@ impl Intent {
                 );
             }
         }
-        for eni in model.network_interfaces.values() {
+        for eni in enis {
             if tag_match(&eni.tags) {
                 add(
                     &eni.vpc,
