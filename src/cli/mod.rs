@@ -7,10 +7,12 @@
 mod audit;
 mod check;
 mod r#gen;
+mod graph;
 mod query;
 mod reach;
 mod snapshot;
 
+pub use graph::{GraphArgs, GraphFormat};
 pub use query::{BatchResult, batch_line};
 
 use std::path::PathBuf;
@@ -43,6 +45,8 @@ pub enum Command {
     Audit(AuditArgs),
     /// Collect a live snapshot from AWS accounts and regions (through STS AssumeRole).
     Snapshot(snapshot::CollectArgs),
+    /// Draw the peerings, coloured by the audit: HTML, SVG, DOT or Mermaid.
+    Graph(GraphArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -99,6 +103,9 @@ pub struct AuditArgs {
     /// Write the fingerprints of this run's findings as a baseline.
     #[arg(long, value_name = "FILE")]
     pub write_baseline: Option<PathBuf>,
+    /// Markdown: add a Mermaid picture of the peerings and VPCs the findings touch.
+    #[arg(long)]
+    pub graph: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -244,5 +251,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Gen(args) => r#gen::run(&args),
         Command::Audit(args) => audit::run(&args),
         Command::Snapshot(args) => snapshot::run(&args),
+        Command::Graph(args) => graph::run(&args),
     }
 }

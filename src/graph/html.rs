@@ -1,0 +1,238 @@
+//! The picture as one self-contained HTML page (`--format html`): the page, its CSS and its
+//! JavaScript renderer (`assets/`, our own, no library) are inlined with the graph's data, so
+//! it opens offline from a file and makes no request.
+//!
+//! The data is a compact JSON document of arrays (indices instead of repeated ids; see
+//! [`data`] and the decoder at the top of `assets/map.js`) inside a `<script
+//! type="application/json">`, with `<`, `>`, `&` and the JavaScript line separators escaped so
+//! that no untrusted name can close the script element ([`script_json`]).
+
+use serde_json::{Value, json};
+
+use super::{Change, Graph};
+
+const TEMPLATE: &str = include_str!("assets/map.html");
+const CSS: &str = include_str!("assets/map.css");
+const JS: &str = include_str!("assets/map.js");
+
+/// Above this many VPCs the page opens with every account collapsed into one node (aggregated
+/// edges between accounts; a click expands an account).
+pub const COLLAPSE_ABOVE: usize = 150;
+
+/// Renders the page. `title` names the snapshot (shown in the header, escaped).
+pub fn render(g: &Graph, title: &str) -> String {
+    let data = script_json(&data(g, title));
+    let title = escape_html(title);
+    let mut out = String::with_capacity(TEMPLATE.len() + CSS.len() + JS.len() + data.len());
+    // One pass over the template's markers, so nothing inserted is ever scanned again.
+    let mut rest = TEMPLATE;
+    while let Some(at) = rest.find("{{") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 2..];
+        let Some(end) = after.find("}}") else {
+            out.push_str(&rest[at..]);
+            rest = "";
+            break;
+        };
+        match &after[..end] {
+            "TITLE" => out.push_str(&title),
+            "CSS" => out.push_str(CSS),
+            "JS" => out.push_str(JS),
+            "DATA" => out.push_str(&data),
+            other => {
+                out.push_str("{{");
+                out.push_str(other);
+                out.push_str("}}");
+            }
+        }
+        rest = &after[end + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn change(c: Option<Change>) -> Value {
+    match c {
+        Some(c) => json!(c.as_str()),
+        None => json!(0),
+    }
+}
+
+/// The compact document the page decodes.
+pub fn data(g: &Graph, title: &str) -> Value {
+    let acct_at = |id: &str| {
+        g.accounts
+            .binary_search_by(|a| a.id.as_str().cmp(id))
+            .unwrap_or(0)
+    };
+    let vpc_at = |id: &str| g.vpcs.binary_search_by(|v| v.id.as_str().cmp(id)).ok();
+    let accounts: Vec<Value> = g
+        .accounts
+        .iter()
+        .map(|a| {
+            json!([
+                a.id,
+                a.name.as_deref().unwrap_or(""),
+                u8::from(a.external),
+                change(a.change)
+            ])
+        })
+        .collect();
+    let vpcs: Vec<Value> = g
+        .vpcs
+        .iter()
+        .map(|v| {
+            let subnets: Vec<Value> = v
+                .subnets
+                .iter()
+                .map(|s| json!([s.id, s.name.as_deref().unwrap_or(""), s.cidrs.join(" ")]))
+                .collect();
+            json!([
+                v.id,
+                v.name.as_deref().unwrap_or(""),
+                acct_at(&v.account),
+                v.region,
+                v.cidrs.join(" "),
+                u8::from(v.in_snapshot),
+                change(v.change),
+                v.findings,
+                subnets
+            ])
+        })
+        .collect();
+    let edges: Vec<Value> = g
+        .edges
+        .iter()
+        .filter_map(|e| {
+            let (a, b) = (vpc_at(&e.a)?, vpc_at(&e.b)?);
+            let flows: Vec<Value> = e
+                .flows
+                .iter()
+                .map(|f| {
+                    json!([
+                        vpc_at(&f.from),
+                        vpc_at(&f.to),
+                        f.services,
+                        f.src,
+                        f.dst,
+                        u8::from(f.connectable)
+                    ])
+                })
+                .collect();
+            Some(json!([
+                e.id,
+                a,
+                b,
+                e.status,
+                u8::from(e.cross_region) | (u8::from(e.cross_account) << 1),
+                e.class.as_str(),
+                u8::from(e.broken),
+                change(e.change),
+                flows,
+                e.findings,
+                e.class_before.map(|c| c.as_str()).unwrap_or("")
+            ]))
+        })
+        .collect();
+    let findings: Vec<Value> = g
+        .findings
+        .iter()
+        .map(|f| {
+            let comps: Vec<Value> = f
+                .components
+                .iter()
+                .map(|c| json!([c.kind, c.id, c.detail]))
+                .collect();
+            json!([
+                f.kind.as_str(),
+                f.severity.to_string(),
+                f.fingerprint,
+                f.title,
+                f.tighten,
+                comps,
+                change(f.change)
+            ])
+        })
+        .collect();
+    json!({
+        "m": {
+            "title": title,
+            "caption": super::dot::title(g),
+            "layer": g.layer.to_string(),
+            "intent": g.intent.as_deref().unwrap_or(""),
+            "diff": g.diff,
+            "collapse": g.vpcs.len() > COLLAPSE_ABOVE,
+        },
+        "a": accounts,
+        "v": vpcs,
+        "e": edges,
+        "f": findings,
+    })
+}
+
+/// JSON that is safe inside a `<script>` element: no `<`, `>` or `&` (so no `</script>` or
+/// `<!--`), and no U+2028/U+2029.
+pub fn script_json(v: &Value) -> String {
+    let s = v.to_string();
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Text for HTML element content and attribute values.
+pub fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn data_cannot_close_its_script_element() {
+        let s = script_json(&json!([
+            "</script><script>alert(1)</script>",
+            "a\u{2028}b&"
+        ]));
+        assert!(!s.contains('<') && !s.contains('>') && !s.contains('&'));
+        assert!(!s.contains('\u{2028}'));
+        let back: Value = serde_json::from_str(&s).unwrap();
+        assert_eq!(back[0], "</script><script>alert(1)</script>");
+    }
+
+    #[test]
+    fn template_markers_are_filled_once() {
+        let g = Graph {
+            layer: crate::engine::Layer::Network,
+            intent: None,
+            diff: false,
+            accounts: vec![],
+            vpcs: vec![],
+            edges: vec![],
+            findings: vec![],
+        };
+        let page = render(&g, "{{JS}}<x>");
+        assert!(page.contains("<title>peerscope map: {{JS}}&lt;x&gt;</title>"));
+        assert!(!page.contains("{{DATA}}") && !page.contains("{{CSS}}"));
+    }
+}
