@@ -162,6 +162,10 @@ pub fn data(g: &Graph, title: &str) -> Value {
             "intent": g.intent.as_deref().unwrap_or(""),
             "diff": g.diff,
             "collapse": g.vpcs.len() > COLLAPSE_ABOVE,
+            "colours": super::EdgeClass::ALL
+                .iter()
+                .map(|c| (c.as_str().to_owned(), json!(c.colour())))
+                .collect::<serde_json::Map<String, Value>>(),
         },
         "a": accounts,
         "v": vpcs,

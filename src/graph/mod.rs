@@ -58,6 +58,19 @@ pub enum EdgeClass {
 }
 
 impl EdgeClass {
+    /// Every class, in the order of concern.
+    pub const ALL: [EdgeClass; 9] = [
+        EdgeClass::Idle,
+        EdgeClass::Delivered,
+        EdgeClass::Intended,
+        EdgeClass::Broken,
+        EdgeClass::Exposure(Severity::Info),
+        EdgeClass::Exposure(Severity::Low),
+        EdgeClass::Exposure(Severity::Medium),
+        EdgeClass::Exposure(Severity::High),
+        EdgeClass::Exposure(Severity::Critical),
+    ];
+
     /// Stable names, used as CSS classes and in every renderer's legend.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -745,17 +758,7 @@ mod tests {
 
     #[test]
     fn class_names_are_distinct_and_ordered_by_concern() {
-        let all = [
-            EdgeClass::Idle,
-            EdgeClass::Delivered,
-            EdgeClass::Intended,
-            EdgeClass::Broken,
-            EdgeClass::Exposure(Severity::Info),
-            EdgeClass::Exposure(Severity::Low),
-            EdgeClass::Exposure(Severity::Medium),
-            EdgeClass::Exposure(Severity::High),
-            EdgeClass::Exposure(Severity::Critical),
-        ];
+        let all = EdgeClass::ALL;
         let names: BTreeSet<&str> = all.iter().map(|c| c.as_str()).collect();
         assert_eq!(names.len(), all.len());
         assert!(all.windows(2).all(|w| w[0] < w[1]));

@@ -450,6 +450,22 @@ impl TestCommand {
         c
     }
 
+    /// One more argument (a path, say).
+    pub fn arg(mut self, a: impl AsRef<std::ffi::OsStr>) -> TestCommand {
+        self.cmd.arg(a);
+        self
+    }
+
+    /// More arguments.
+    pub fn args<I, S>(mut self, args: I) -> TestCommand
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        self.cmd.args(args);
+        self
+    }
+
     pub fn run(mut self) -> Output {
         let out = self.cmd.output().expect("run the peerscope binary");
         Output {

@@ -36,6 +36,23 @@
     return { i: i, kind: f[0], sev: f[1], fp: f[2], title: f[3], tighten: f[4], comps: f[5],
       ch: f[6] || '' };
   });
+  // Colours: one source, the EdgeClass colours in src/graph/mod.rs, carried in the data.
+  (function () {
+    var rules = [];
+    Object.keys(D.m.colours).forEach(function (c) {
+      var col = D.m.colours[c];
+      if (!/^#[0-9a-f]{6}$/i.test(col)) { return; }
+      rules.push('.c-' + c + ' { stroke: ' + col + '; } .badge.cls.c-' + c + ' { border-color: ' + col + '; }');
+      var m = /^exposure-(.*)$/.exec(c);
+      if (m) {
+        rules.push('.sev-' + m[1] + ' { border-color: ' + col + '; } .badge.sev-' + m[1] +
+          ' { background: ' + col + '; } .vpc.f-' + m[1] + ' circle { fill: ' + col + '; }');
+      }
+    });
+    var st = document.createElement('style');
+    st.textContent = rules.join('\n');
+    document.head.appendChild(st);
+  })();
   function isFlowKind(k) { return k === 'exposure' || k === 'denied-flow' || k === 'broken-requirement'; }
 
   // ---- state -------------------------------------------------------------------------------
@@ -297,7 +314,7 @@
 
   // ---- side panel --------------------------------------------------------------------------
   function badge(text, cls) { return h('span', { 'class': 'badge ' + (cls || '') }, [text]); }
-  function classBadge(c) { return h('span', { 'class': 'badge cls c-' + c, style: 'border-color:var(--c)' }, [c]); }
+  function classBadge(c) { return h('span', { 'class': 'badge cls c-' + c }, [c]); }
   function linkTo(text, sel) {
     return h('button', { 'class': 'link', type: 'button', onclick: function () { select(sel, true); } }, [text]);
   }
