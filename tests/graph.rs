@@ -803,5 +803,59 @@ fn the_page_renders_searches_and_shows_an_edges_findings_in_chromium() {
     );
     let problems = page.problems();
     assert!(problems.is_empty(), "{problems:#?}");
+
+    // Deflated data (as large maps embed it) reads the same.
+    let (n, _, g) = &pages[0];
+    let file = dir.path().join("deflated.html");
+    std::fs::write(&file, graph::html::render_with(g, n, true)).unwrap();
+    assert!(
+        std::fs::read_to_string(&file)
+            .unwrap()
+            .contains("data-encoding=\"deflate-base64\"")
+    );
+    page.navigate(&file);
+    let drawn = page.eval("document.querySelectorAll('#l-edges g[data-edge]').length");
+    assert_eq!(drawn, json!(g.edges.len()), "{n} deflated");
+    let problems = page.problems();
+    assert!(problems.is_empty(), "{problems:#?}");
     eprintln!("browser test: {:.1} s", started.elapsed().as_secs_f64());
+}
+
+/// A generated organisation (tier S, through the binary): the page collapses accounts into
+/// nodes with aggregated edges, and a click on an aggregate lists its peerings.
+#[test]
+fn a_generated_organisation_collapses_into_accounts_in_chromium() {
+    let org = Dir::new();
+    let out = TestCommand::new(["gen", "--tier", "s", "--out"])
+        .arg(org.path())
+        .run();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let file = org.path().join("map.html");
+    let out = TestCommand::new(["graph"])
+        .arg(org.path())
+        .arg("--out")
+        .arg(&file)
+        .run();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let mut browser = Chromium::launch();
+    let mut page = Page::open(&mut browser);
+    page.navigate(&file);
+    page.eval("document.getElementById('b-collapse').click()");
+    assert_eq!(
+        page.eval("document.querySelectorAll('.vpc').length"),
+        json!(0)
+    );
+    let aggregates = page.eval("document.querySelectorAll('g[data-agg]').length");
+    assert!(aggregates.as_u64().unwrap() > 0, "{aggregates}");
+    let (x, y) = page.centre_of("g[data-agg] path.hit");
+    page.click_at(x, y);
+    let heading = page.eval("document.querySelector('#panel h2').textContent");
+    assert!(
+        heading.as_str().unwrap().ends_with(" peerings"),
+        "{heading}"
+    );
+    let listed = page.eval("document.querySelectorAll('#panel li').length");
+    assert!(listed.as_u64().unwrap() >= 2, "{listed}");
+    let problems = page.problems();
+    assert!(problems.is_empty(), "{problems:#?}");
 }

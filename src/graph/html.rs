@@ -5,7 +5,8 @@
 //! The data is a compact JSON document of arrays (indices instead of repeated ids; see
 //! [`data`] and the decoder at the top of `assets/map.js`) inside a `<script
 //! type="application/json">`, with `<`, `>`, `&` and the JavaScript line separators escaped so
-//! that no untrusted name can close the script element ([`script_json`]).
+//! that no untrusted name can close the script element ([`script_json`]). Large documents are
+//! embedded deflated and base64-encoded ([`COMPRESS_ABOVE`]).
 
 use serde_json::{Value, json};
 
@@ -19,9 +20,30 @@ const JS: &str = include_str!("assets/map.js");
 /// edges between accounts; a click expands an account).
 pub const COLLAPSE_ABOVE: usize = 150;
 
+/// Data above this many bytes of JSON is embedded deflated (base64), which the page inflates
+/// with the browser's `DecompressionStream`: findings' titles and components repeat a lot, so a
+/// tier-M map shrinks about tenfold.
+pub const COMPRESS_ABOVE: usize = 512 * 1024;
+
 /// Renders the page. `title` names the snapshot (shown in the header, escaped).
 pub fn render(g: &Graph, title: &str) -> String {
-    let data = script_json(&data(g, title));
+    let json = script_json(&data(g, title));
+    let compress = json.len() > COMPRESS_ABOVE;
+    render_data(json, title, compress)
+}
+
+/// [`render`], choosing whether the data is deflated.
+pub fn render_with(g: &Graph, title: &str, compress: bool) -> String {
+    render_data(script_json(&data(g, title)), title, compress)
+}
+
+fn render_data(json: String, title: &str, compress: bool) -> String {
+    let (data, encoding) = if compress {
+        let z = miniz_oxide::deflate::compress_to_vec_zlib(json.as_bytes(), 6);
+        (base64(&z), " data-encoding=\"deflate-base64\"")
+    } else {
+        (json, "")
+    };
     let title = escape_html(title);
     let mut out = String::with_capacity(TEMPLATE.len() + CSS.len() + JS.len() + data.len());
     // One pass over the template's markers, so nothing inserted is ever scanned again.
@@ -39,6 +61,7 @@ pub fn render(g: &Graph, title: &str) -> String {
             "CSS" => out.push_str(CSS),
             "JS" => out.push_str(JS),
             "DATA" => out.push_str(&data),
+            "ENCODING" => out.push_str(encoding),
             other => {
                 out.push_str("{{");
                 out.push_str(other);
@@ -162,6 +185,7 @@ pub fn data(g: &Graph, title: &str) -> Value {
             "intent": g.intent.as_deref().unwrap_or(""),
             "diff": g.diff,
             "collapse": g.vpcs.len() > COLLAPSE_ABOVE,
+            "classes": super::EdgeClass::ALL.map(|c| c.as_str()),
             "colours": super::EdgeClass::ALL
                 .iter()
                 .map(|c| (c.as_str().to_owned(), json!(c.colour())))
@@ -188,6 +212,33 @@ pub fn script_json(v: &Value) -> String {
             '\u{2029}' => out.push_str("\\u2029"),
             c => out.push(c),
         }
+    }
+    out
+}
+
+/// Standard base64 with padding (RFC 4648), for `atob`.
+fn base64(bytes: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        out.push(A[(n >> 18) as usize & 63] as char);
+        out.push(A[(n >> 12) as usize & 63] as char);
+        out.push(if chunk.len() > 1 {
+            A[(n >> 6) as usize & 63] as char
+        } else {
+            '='
+        });
+        out.push(if chunk.len() > 2 {
+            A[n as usize & 63] as char
+        } else {
+            '='
+        });
     }
     out
 }
@@ -222,6 +273,16 @@ mod tests {
         assert!(!s.contains('\u{2028}'));
         let back: Value = serde_json::from_str(&s).unwrap();
         assert_eq!(back[0], "</script><script>alert(1)</script>");
+    }
+
+    #[test]
+    fn base64_pads_like_rfc_4648() {
+        assert_eq!(base64(b""), "");
+        assert_eq!(base64(b"f"), "Zg==");
+        assert_eq!(base64(b"fo"), "Zm8=");
+        assert_eq!(base64(b"foo"), "Zm9v");
+        assert_eq!(base64(b"foob"), "Zm9vYg==");
+        assert_eq!(base64(&[0xfb, 0xff]), "+/8=");
     }
 
     #[test]

@@ -4,11 +4,27 @@
 // network. Data is only ever put into the page as text nodes and attributes, never as HTML.
 (function () {
   'use strict';
+  // The data: plain JSON, or (large maps) deflated and base64-encoded.
+  var node = document.getElementById('peerscope-data');
+  if (node.getAttribute('data-encoding') === 'deflate-base64') {
+    var raw = atob(node.textContent.trim());
+    var bytes = new Uint8Array(raw.length);
+    for (var i = 0; i < raw.length; i++) { bytes[i] = raw.charCodeAt(i); }
+    var inflated = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('deflate'));
+    new Response(inflated).text().then(function (text) { main(JSON.parse(text)); }, function (e) {
+      document.getElementById('panel').textContent = 'This map could not be read: ' + e;
+      throw e;
+    });
+  } else {
+    main(JSON.parse(node.textContent));
+  }
+})();
+
+function main(D) {
+  'use strict';
   var NS = 'http://www.w3.org/2000/svg';
-  var D = JSON.parse(document.getElementById('peerscope-data').textContent);
   var SEV = ['info', 'low', 'medium', 'high', 'critical'];
-  var CLASSES = ['idle', 'delivered', 'intended', 'broken', 'exposure-info', 'exposure-low',
-    'exposure-medium', 'exposure-high', 'exposure-critical'];
+  var CLASSES = D.m.classes;
   var RANK = {};
   CLASSES.forEach(function (c, i) { RANK[c] = i; });
 
@@ -442,13 +458,10 @@
         h('li', {}, ['Click an edge (peering) or a VPC for its flows, findings and what to tighten.']),
         h('li', {}, ['Click a collapsed account to expand it; thick edges between accounts aggregate peerings.']),
         h('li', {}, ['Wheel to zoom, drag to pan; search by id, name, CIDR or an IP address.'])])];
-    var unattached = [];
-    findings.forEach(function (f, i) {
-      var on = false;
-      edges.forEach(function (e) { if (e.f.indexOf(i) >= 0) { on = true; } });
-      vpcs.forEach(function (v) { if (v.f.indexOf(i) >= 0) { on = true; } });
-      if (!on) { unattached.push(i); }
-    });
+    var on = {}, unattached = [];
+    edges.forEach(function (e) { e.f.forEach(function (i) { on[i] = true; }); });
+    vpcs.forEach(function (v) { v.f.forEach(function (i) { on[i] = true; }); });
+    findings.forEach(function (f, i) { if (!on[i]) { unattached.push(i); } });
     if (unattached.length) { kids = kids.concat(findingList(unattached, 'Findings on no VPC or peering')); }
     return kids;
   }
@@ -568,6 +581,8 @@
   var view = { x: 0, y: 0, k: 1 };
   function apply() {
     vp.setAttribute('transform', 'translate(' + view.x + ',' + view.y + ') scale(' + view.k + ')');
+    // Level of detail: fewer words when zoomed out, so large maps stay readable and fast.
+    svg.classList.toggle('lod-mid', view.k < 0.75);
     svg.classList.toggle('lod-low', view.k < 0.4);
   }
   function fit() {
@@ -613,5 +628,12 @@
   render();
   fit();
   select(null);
+  // A link may name what to select: map.html#pcx-… (or a VPC or account id).
+  if (location.hash.length > 1) {
+    var wanted = search(decodeURIComponent(location.hash.slice(1))).filter(function (r) { return r.exact; })[0];
+    if (wanted) { select({ type: wanted.type, obj: wanted.obj }); }
+  }
   window.peerscopeReady = true;
-})();
+  // For measurements (docs/performance.md): milliseconds from navigation to the first picture.
+  document.body.setAttribute('data-ready-ms', String(Math.round(performance.now())));
+}
