@@ -384,13 +384,12 @@ function main(D) {
     if (!e.flows.length) {
       kids.push(h('div', { 'class': 'muted' }, ['none: the peering is idle']));
     } else {
-      kids.push(h('table', {}, e.flows.map(function (fl) {
+      kids.push(h('ul', { 'class': 'flows' }, e.flows.map(function (fl) {
         var from = vpcs[fl[0]], to = vpcs[fl[1]];
-        return h('tr', {}, [
-          h('td', {}, [(from ? from.name || from.id : '?') + ' → ' + (to ? to.name || to.id : '?')]),
-          h('td', {}, [fl[2]]),
-          h('td', {}, [fl[3] + ' → ' + fl[4]]),
-          h('td', {}, [fl[5] ? 'connectable' : 'delivered only'])
+        return h('li', {}, [
+          h('strong', {}, [(from ? from.name || from.id : '?') + ' → ' + (to ? to.name || to.id : '?')]),
+          ' ' + fl[2] + (fl[5] ? ' (connectable)' : ' (delivered only)'),
+          h('div', { 'class': 'muted' }, [fl[3] + ' → ' + fl[4]])
         ]);
       })));
     }
