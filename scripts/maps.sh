@@ -21,8 +21,9 @@ import json, re, sys
 page = open(sys.argv[1], encoding="utf-8").read()
 data = json.loads(re.search(r'id="peerscope-data">(.*?)</script>', page, re.S).group(1))
 order = data["m"]["classes"]
-edges = sorted(data["e"], key=lambda e: (-order.index(e[5]), e[0]))
-print(edges[0][0] if edges else "")
+first = data["L"][0]["e"]  # the first layer's classes, by edge
+ranked = sorted(range(len(data["e"])), key=lambda i: (-order.index(first[i][0]), data["e"][i][0]))
+print(data["e"][ranked[0]][0] if ranked else "")
 PY
 )"
   chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1400,820 \

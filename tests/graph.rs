@@ -11,6 +11,7 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
 
 use peerscope::audit::{AuditReport, Kind, Severity, audit};
+use peerscope::engine::Layer;
 use peerscope::engine::reach::{ReachOptions, reach};
 use peerscope::graph::{self, Change, EdgeClass, Graph, Options};
 use peerscope::intent::Intent;
@@ -40,11 +41,16 @@ fn name(p: &Path) -> String {
 /// A topology's model, audit and graph; the intent named relative to the repository, so that
 /// golden files do not depend on where the checkout lives.
 fn picture(t: &Path) -> (Model, AuditReport, Graph) {
+    picture_in(t, None)
+}
+
+/// [`picture`] in a given layer (`None`: the intent's).
+fn picture_in(t: &Path, layer: Option<Layer>) -> (Model, AuditReport, Graph) {
     let loaded = snapshot::load(t).unwrap();
     let rel = Path::new("topologies").join(name(t)).join("intent.toml");
     let text = std::fs::read_to_string(t.join("intent.toml")).unwrap();
     let intent = Intent::parse(&rel, &text).unwrap_or_else(|e| panic!("{e}"));
-    let report = audit(&loaded.model, Some(&intent), None);
+    let report = audit(&loaded.model, Some(&intent), layer);
     let g = graph::build(
         &loaded.model,
         Some(&report),
@@ -120,12 +126,16 @@ fn classes_from_audit(model: &Model, report: &AuditReport) -> BTreeMap<String, E
 #[test]
 fn every_topology_map_agrees_with_its_audit() {
     let mut seen = BTreeSet::new();
-    for t in topologies() {
-        let (model, report, g) = picture(&t);
+    let runs = topologies()
+        .into_iter()
+        .flat_map(|t| [(t.clone(), Layer::Network), (t, Layer::Full)]);
+    for (t, layer) in runs {
+        let (model, report, g) = picture_in(&t, Some(layer));
+        assert_eq!(g.layer, layer);
         let expected = classes_from_audit(&model, &report);
         let got: BTreeMap<String, EdgeClass> =
             g.edges.iter().map(|e| (e.id.clone(), e.class)).collect();
-        assert_eq!(got, expected, "{}: edge classes", name(&t));
+        assert_eq!(got, expected, "{} ({layer} layer): edge classes", name(&t));
         for e in &g.edges {
             seen.insert(e.class);
             // Every exposure and denied flow over a peering is listed on its edge.
@@ -714,10 +724,29 @@ fn the_page_renders_searches_and_shows_an_edges_findings_in_chromium() {
     let started = Instant::now();
     let dir = Dir::new();
     let mut pages = Vec::new();
+    let mut network = BTreeMap::new();
     for t in topologies() {
+        // As `graph --format html` writes it: the intent's layer, then the other one.
         let (_, _, g) = picture(&t);
+        let other = match g.layer {
+            Layer::Full => Layer::Network,
+            Layer::Network => Layer::Full,
+        };
+        let (_, _, h) = picture_in(&t, Some(other));
         let file = dir.path().join(format!("{}.html", name(&t)));
-        std::fs::write(&file, graph::html::render(&g, &name(&t))).unwrap();
+        std::fs::write(
+            &file,
+            graph::html::render_layers(&[g.clone(), h.clone()], &name(&t)),
+        )
+        .unwrap();
+        network.insert(
+            name(&t),
+            if other == Layer::Network {
+                h
+            } else {
+                g.clone()
+            },
+        );
         pages.push((name(&t), file, g));
     }
     let mut browser = Chromium::launch();
@@ -789,6 +818,34 @@ fn the_page_renders_searches_and_shows_an_edges_findings_in_chromium() {
             .unwrap()
             .contains("Tighten: ")
     );
+    // The layer filter switches to the network layer's picture: its classes and findings.
+    let net = &network["partner-overbroad"];
+    page.eval(
+        "(() => { const s = document.getElementById('f-layer'); s.value = '1'; s.dispatchEvent(new Event('change')); })()",
+    );
+    for e in &net.edges {
+        assert_eq!(
+            page.eval(&format!(
+                "document.querySelector(\"g[data-edge='{}']\").dataset.class",
+                e.id
+            )),
+            json!(e.class.as_str()),
+            "{} in the network layer",
+            e.id
+        );
+    }
+    let shown = page.eval("document.querySelectorAll('#panel .finding').length");
+    assert_eq!(
+        shown,
+        json!(
+            net.edges
+                .iter()
+                .find(|e| e.id == edge.id)
+                .unwrap()
+                .findings
+                .len()
+        )
+    );
     // Collapse every account, then expand one by clicking it.
     page.eval("document.getElementById('b-collapse').click()");
     assert_eq!(
@@ -807,7 +864,11 @@ fn the_page_renders_searches_and_shows_an_edges_findings_in_chromium() {
     // Deflated data (as large maps embed it) reads the same.
     let (n, _, g) = &pages[0];
     let file = dir.path().join("deflated.html");
-    std::fs::write(&file, graph::html::render_with(g, n, true)).unwrap();
+    std::fs::write(
+        &file,
+        graph::html::render_with(std::slice::from_ref(g), n, true),
+    )
+    .unwrap();
     assert!(
         std::fs::read_to_string(&file)
             .unwrap()

@@ -8,6 +8,7 @@ use std::process::{Command, ExitCode, Stdio};
 
 use super::{SnapshotArgs, exit};
 use crate::audit::audit;
+use crate::engine::Layer;
 use crate::graph::{self, Graph, Options};
 use crate::intent::Intent;
 
@@ -70,24 +71,33 @@ pub(super) fn find_intent(
     }
 }
 
-fn picture(
+/// The pictures of one snapshot: in the audit's layer, and with `both` (the HTML page, when
+/// `--layer` does not fix one and the snapshot has network interfaces) also in the other.
+fn pictures(
     input: &SnapshotArgs,
     intent: Option<&Intent>,
     args: &GraphArgs,
-) -> anyhow::Result<Result<Graph, ExitCode>> {
+    both: bool,
+) -> anyhow::Result<Result<Vec<Graph>, ExitCode>> {
     let loaded = match super::load(input)? {
         Ok(l) => l,
         Err(code) => return Ok(Err(code)),
     };
-    let report = audit(&loaded.model, intent, args.layer);
-    Ok(Ok(graph::build(
-        &loaded.model,
-        Some(&report),
-        intent,
-        &Options {
-            subnets: args.subnets,
-        },
-    )))
+    let model = &loaded.model;
+    let opts = Options {
+        subnets: args.subnets,
+    };
+    let report = audit(model, intent, args.layer);
+    let mut out = vec![graph::build(model, Some(&report), intent, &opts)];
+    if both && args.layer.is_none() && !model.network_interfaces.is_empty() {
+        let other = match report.layer {
+            Layer::Full => Layer::Network,
+            Layer::Network => Layer::Full,
+        };
+        let report = audit(model, intent, Some(other));
+        out.push(graph::build(model, Some(&report), intent, &opts));
+    }
+    Ok(Ok(out))
 }
 
 pub fn run(args: &GraphArgs) -> anyhow::Result<ExitCode> {
@@ -100,7 +110,8 @@ pub fn run(args: &GraphArgs) -> anyhow::Result<ExitCode> {
             "peerscope: no intent file (--intent, or intent.toml in the snapshot): edges show delivered flows and hygiene findings only"
         );
     }
-    let mut g = match picture(&args.input, intent.as_ref(), args)? {
+    let both = args.format == GraphFormat::Html;
+    let mut layers = match pictures(&args.input, intent.as_ref(), args, both)? {
         Ok(g) => g,
         Err(code) => return Ok(code),
     };
@@ -110,18 +121,29 @@ pub fn run(args: &GraphArgs) -> anyhow::Result<ExitCode> {
             snapshot: other.clone(),
             strict: args.input.strict,
         };
-        let after = match picture(&after_input, intent.as_ref(), args)? {
+        let after = match pictures(&after_input, intent.as_ref(), args, both)? {
             Ok(g) => g,
             Err(code) => return Ok(code),
         };
-        g = graph::diff(&g, after);
+        // Each layer of the after against the same layer before (a layer only one side has
+        // is left out).
+        layers = after
+            .into_iter()
+            .filter_map(|a| {
+                let b = layers.iter().find(|b| b.layer == a.layer)?;
+                Some(graph::diff(b, a))
+            })
+            .collect();
         title = format!("{title} → {}", other.display());
     }
+    let Some(g) = layers.first() else {
+        anyhow::bail!("the two snapshots were audited in different layers: add --layer");
+    };
     let text = match args.format {
-        GraphFormat::Html => graph::html::render(&g, &title),
-        GraphFormat::Dot => graph::dot::render(&g),
-        GraphFormat::Mermaid => graph::mermaid::render(&g),
-        GraphFormat::Svg => match svg(&graph::dot::render(&g))? {
+        GraphFormat::Html => graph::html::render_layers(&layers, &title),
+        GraphFormat::Dot => graph::dot::render(g),
+        GraphFormat::Mermaid => graph::mermaid::render(g),
+        GraphFormat::Svg => match svg(&graph::dot::render(g))? {
             Ok(s) => s,
             Err(code) => return Ok(code),
         },

@@ -2,11 +2,12 @@
 //! JavaScript renderer (`assets/`, our own, no library) are inlined with the graph's data, so
 //! it opens offline from a file and makes no request.
 //!
-//! The data is a compact JSON document of arrays (indices instead of repeated ids; see
-//! [`data`] and the decoder at the top of `assets/map.js`) inside a `<script
-//! type="application/json">`, with `<`, `>`, `&` and the JavaScript line separators escaped so
-//! that no untrusted name can close the script element ([`script_json`]). Large documents are
-//! embedded deflated and base64-encoded ([`COMPRESS_ABOVE`]).
+//! The data is a compact JSON document of arrays (indices instead of repeated ids; one set of
+//! classes, flows and findings per layer; see [`data`] and the decoder at the top of
+//! `assets/map.js`) inside a `<script type="application/json">`, with `<`, `>`, `&` and the
+//! JavaScript line separators escaped so that no untrusted name can close the script element
+//! ([`script_json`]). Large documents are embedded deflated and base64-encoded
+//! ([`COMPRESS_ABOVE`]).
 
 use serde_json::{Value, json};
 
@@ -27,14 +28,21 @@ pub const COMPRESS_ABOVE: usize = 512 * 1024;
 
 /// Renders the page. `title` names the snapshot (shown in the header, escaped).
 pub fn render(g: &Graph, title: &str) -> String {
-    let json = script_json(&data(g, title));
+    render_layers(std::slice::from_ref(g), title)
+}
+
+/// Renders the page with one picture per layer (the first is shown first; the page's layer
+/// filter switches between them). Pictures of other VPCs or peerings than the first's are
+/// left out: every layer must be a picture of the same snapshots.
+pub fn render_layers(layers: &[Graph], title: &str) -> String {
+    let json = script_json(&data(layers, title));
     let compress = json.len() > COMPRESS_ABOVE;
     render_data(json, title, compress)
 }
 
-/// [`render`], choosing whether the data is deflated.
-pub fn render_with(g: &Graph, title: &str, compress: bool) -> String {
-    render_data(script_json(&data(g, title)), title, compress)
+/// [`render_layers`], choosing whether the data is deflated.
+pub fn render_with(layers: &[Graph], title: &str, compress: bool) -> String {
+    render_data(script_json(&data(layers, title)), title, compress)
 }
 
 fn render_data(json: String, title: &str, compress: bool) -> String {
@@ -81,8 +89,20 @@ fn change(c: Option<Change>) -> Value {
     }
 }
 
-/// The compact document the page decodes.
-pub fn data(g: &Graph, title: &str) -> Value {
+/// The compact document the page decodes: what all layers share (accounts, VPCs, peerings)
+/// once, and per layer (`L`) the edges' classes, flows and findings, the VPCs' findings and the
+/// findings themselves. An empty `layers` gives an empty map.
+pub fn data(layers: &[Graph], title: &str) -> Value {
+    let empty = Graph {
+        layer: crate::engine::Layer::Network,
+        intent: None,
+        diff: false,
+        accounts: Vec::new(),
+        vpcs: Vec::new(),
+        edges: Vec::new(),
+        findings: Vec::new(),
+    };
+    let g = layers.first().unwrap_or(&empty);
     let acct_at = |id: &str| {
         g.accounts
             .binary_search_by(|a| a.id.as_str().cmp(id))
@@ -118,70 +138,101 @@ pub fn data(g: &Graph, title: &str) -> Value {
                 v.cidrs.join(" "),
                 u8::from(v.in_snapshot),
                 change(v.change),
-                v.findings,
                 subnets
             ])
         })
         .collect();
-    let edges: Vec<Value> = g
+    // Peerings whose two VPCs are drawn (always, as the graph holds both sides' VPCs).
+    let drawn: Vec<(usize, usize, usize)> = g
         .edges
         .iter()
-        .filter_map(|e| {
-            let (a, b) = (vpc_at(&e.a)?, vpc_at(&e.b)?);
-            let flows: Vec<Value> = e
-                .flows
-                .iter()
-                .map(|f| {
-                    json!([
-                        vpc_at(&f.from),
-                        vpc_at(&f.to),
-                        f.services,
-                        f.src,
-                        f.dst,
-                        u8::from(f.connectable)
-                    ])
-                })
-                .collect();
-            Some(json!([
+        .enumerate()
+        .filter_map(|(i, e)| Some((i, vpc_at(&e.a)?, vpc_at(&e.b)?)))
+        .collect();
+    let edges: Vec<Value> = drawn
+        .iter()
+        .map(|&(i, a, b)| {
+            let e = &g.edges[i];
+            json!([
                 e.id,
                 a,
                 b,
                 e.status,
                 u8::from(e.cross_region) | (u8::from(e.cross_account) << 1),
-                e.class.as_str(),
-                u8::from(e.broken),
-                change(e.change),
-                flows,
-                e.findings,
-                e.class_before.map(|c| c.as_str()).unwrap_or("")
-            ]))
+                change(e.change)
+            ])
         })
         .collect();
-    let findings: Vec<Value> = g
-        .findings
+    let same_shape = |l: &Graph| {
+        l.vpcs.len() == g.vpcs.len()
+            && l.edges.len() == g.edges.len()
+            && l.vpcs.iter().zip(&g.vpcs).all(|(x, y)| x.id == y.id)
+            && l.edges.iter().zip(&g.edges).all(|(x, y)| x.id == y.id)
+    };
+    let per_layer: Vec<Value> = layers
         .iter()
-        .map(|f| {
-            let comps: Vec<Value> = f
-                .components
+        .filter(|l| same_shape(l))
+        .map(|l| {
+            let edges: Vec<Value> = drawn
                 .iter()
-                .map(|c| json!([c.kind, c.id, c.detail]))
+                .map(|&(i, _, _)| {
+                    let e = &l.edges[i];
+                    let flows: Vec<Value> = e
+                        .flows
+                        .iter()
+                        .map(|f| {
+                            json!([
+                                vpc_at(&f.from),
+                                vpc_at(&f.to),
+                                f.services,
+                                f.src,
+                                f.dst,
+                                u8::from(f.connectable)
+                            ])
+                        })
+                        .collect();
+                    json!([
+                        e.class.as_str(),
+                        u8::from(e.broken),
+                        flows,
+                        e.findings,
+                        e.class_before.map(|c| c.as_str()).unwrap_or("")
+                    ])
+                })
                 .collect();
-            json!([
-                f.kind.as_str(),
-                f.severity.to_string(),
-                f.fingerprint,
-                f.title,
-                f.tighten,
-                comps,
-                change(f.change)
-            ])
+            let vpc_findings: Vec<&Vec<usize>> = l.vpcs.iter().map(|v| &v.findings).collect();
+            let findings: Vec<Value> = l
+                .findings
+                .iter()
+                .map(|f| {
+                    let comps: Vec<Value> = f
+                        .components
+                        .iter()
+                        .map(|c| json!([c.kind, c.id, c.detail]))
+                        .collect();
+                    json!([
+                        f.kind.as_str(),
+                        f.severity.to_string(),
+                        f.fingerprint,
+                        f.title,
+                        f.tighten,
+                        comps,
+                        change(f.change)
+                    ])
+                })
+                .collect();
+            json!({
+                "layer": l.layer.to_string(),
+                "caption": super::dot::title(l),
+                "e": edges,
+                "vf": vpc_findings,
+                "f": findings,
+            })
         })
         .collect();
     json!({
         "m": {
             "title": title,
-            "caption": super::dot::title(g),
-            "layer": g.layer.to_string(),
             "intent": g.intent.as_deref().unwrap_or(""),
             "diff": g.diff,
             "collapse": g.vpcs.len() > COLLAPSE_ABOVE,
@@ -194,7 +245,7 @@ pub fn data(g: &Graph, title: &str) -> Value {
         "a": accounts,
         "v": vpcs,
         "e": edges,
-        "f": findings,
+        "L": per_layer,
     })
 }
 

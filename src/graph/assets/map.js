@@ -35,23 +35,36 @@ function main(D) {
   });
   var vpcs = D.v.map(function (v, i) {
     var o = { i: i, id: v[0], name: v[1], acct: accounts[v[2]], region: v[3],
-      cidrs: v[4] ? v[4].split(' ') : [], snap: !!v[5], ch: v[6] || '', f: v[7], subnets: v[8],
+      cidrs: v[4] ? v[4].split(' ') : [], snap: !!v[5], ch: v[6] || '', subnets: v[7], f: [],
       edges: [] };
     o.acct.vpcs.push(o);
     return o;
   });
   var edges = D.e.map(function (e, i) {
     var o = { i: i, id: e[0], a: vpcs[e[1]], b: vpcs[e[2]], status: e[3], xr: !!(e[4] & 1),
-      xa: !!(e[4] & 2), cls: e[5], broken: !!e[6], ch: e[7] || '', flows: e[8], f: e[9],
-      was: e[10] };
+      xa: !!(e[4] & 2), ch: e[5] || '', cls: 'idle', broken: false, flows: [], f: [], was: '' };
     o.a.edges.push(o);
     if (o.b !== o.a) { o.b.edges.push(o); }
     return o;
   });
-  var findings = D.f.map(function (f, i) {
-    return { i: i, kind: f[0], sev: f[1], fp: f[2], title: f[3], tighten: f[4], comps: f[5],
-      ch: f[6] || '' };
-  });
+  // Per layer: the edges' classes, flows and findings, the VPCs' findings, the findings.
+  var findings = [];
+  var layer = { layer: '', caption: '' };
+  function useLayer(k) {
+    var L = D.L[k];
+    layer = L;
+    findings = L.f.map(function (f, i) {
+      return { i: i, kind: f[0], sev: f[1], fp: f[2], title: f[3], tighten: f[4], comps: f[5],
+        ch: f[6] || '' };
+    });
+    edges.forEach(function (e, i) {
+      var x = L.e[i];
+      e.cls = x[0]; e.broken = !!x[1]; e.flows = x[2]; e.f = x[3]; e.was = x[4];
+    });
+    vpcs.forEach(function (v, i) { v.f = L.vf[i]; });
+    document.getElementById('layer-name').textContent = L.layer;
+  }
+  if (D.L.length) { useLayer(0); }
   // Colours: one source, the EdgeClass colours in src/graph/mod.rs, carried in the data.
   (function () {
     var rules = [];
@@ -380,7 +393,7 @@ function main(D) {
       ['status', e.status],
       ['crosses', [e.xa ? 'accounts' : '', e.xr ? 'regions' : ''].filter(Boolean).join(', ') || 'nothing (same account and region)']
     ]));
-    kids.push(h('h3', {}, ['Flows delivered (' + e.flows.length + ' direction(s), ' + D.m.layer + ' layer)']));
+    kids.push(h('h3', {}, ['Flows delivered (' + e.flows.length + ' direction(s), ' + layer.layer + ' layer)']));
     if (!e.flows.length) {
       kids.push(h('div', { 'class': 'muted' }, ['none: the peering is idle']));
     } else {
@@ -450,7 +463,7 @@ function main(D) {
   function summaryPanel() {
     var counts = {};
     edges.forEach(function (e) { counts[e.cls] = (counts[e.cls] || 0) + 1; });
-    var kids = [h('h2', {}, ['Overview']), h('div', {}, [D.m.caption]),
+    var kids = [h('h2', {}, ['Overview']), h('div', {}, [layer.caption]),
       h('h3', {}, ['Peerings by class']), h('ul', {}, CLASSES.slice().reverse().filter(function (c) { return counts[c]; })
         .map(function (c) { return h('li', {}, [classBadge(c), String(counts[c])]); })),
       h('h3', {}, ['How to use']), h('ul', {}, [
@@ -555,7 +568,10 @@ function main(D) {
   document.getElementById('f-severity').addEventListener('change', function (ev) { state.sev = ev.target.value; render(); });
   document.getElementById('f-flows').addEventListener('change', function (ev) { state.flows = ev.target.checked; render(); select(state.sel); });
   document.getElementById('f-hygiene').addEventListener('change', function (ev) { state.hygiene = ev.target.checked; render(); select(state.sel); });
-  document.getElementById('layer-name').textContent = D.m.layer;
+  var fLayer = document.getElementById('f-layer');
+  D.L.forEach(function (L, k) { fLayer.appendChild(h('option', { value: String(k) }, [L.layer])); });
+  fLayer.disabled = D.L.length < 2;
+  fLayer.addEventListener('change', function () { useLayer(+fLayer.value); render(); select(state.sel); });
   document.getElementById('b-expand').addEventListener('click', function () { accounts.forEach(function (a) { a.expanded = true; }); render(); });
   document.getElementById('b-collapse').addEventListener('click', function () { accounts.forEach(function (a) { a.expanded = false; }); render(); });
   document.getElementById('b-fit').addEventListener('click', function () { fit(); });
@@ -564,7 +580,7 @@ function main(D) {
   (function () {
     var legend = document.getElementById('legend');
     var present = {};
-    edges.forEach(function (e) { present[e.cls] = true; });
+    D.L.forEach(function (L) { L.e.forEach(function (x) { present[x[0]] = true; }); });
     CLASSES.slice().reverse().forEach(function (c) {
       var s = svgEl('svg', { width: 26, height: 8 });
       svgEl('line', { x1: 0, y1: 4, x2: 26, y2: 4, 'class': 'c-' + c, 'stroke-width': 3,
