@@ -443,17 +443,17 @@ impl TestCommand {
         TestCommand { cmd }
     }
 
+    /// One more argument (a path, say).
+    pub fn arg(mut self, a: impl AsRef<std::ffi::OsStr>) -> TestCommand {
+        self.cmd.arg(a);
+        self
+    }
+
     /// `peerscope check <dir> <extra…>`.
     pub fn check(dir: &Path, extra: &[&str]) -> TestCommand {
         let mut c = TestCommand::new(["check"]);
         c.cmd.arg(dir).args(extra);
         c
-    }
-
-    /// One more argument (a path, say).
-    pub fn arg(mut self, a: impl AsRef<std::ffi::OsStr>) -> TestCommand {
-        self.cmd.arg(a);
-        self
     }
 
     /// More arguments.
