@@ -20,6 +20,17 @@ if [ ! -x .venv/bin/moto_server ] || ! .venv/bin/python -c "import boto3, reques
   .venv/bin/pip install --quiet --disable-pip-version-check 'moto[server]==5.2.5' boto3
 fi
 
+echo "== headless Chromium for the map's browser test (tests/graph.rs)"
+if ! command -v chromium >/dev/null 2>&1; then
+  # Debian's package; nothing is downloaded from elsewhere. Root, or sudo without a password.
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo -n"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get install -y -qq chromium >/dev/null 2>&1 \
+    || { $SUDO apt-get update -qq >/dev/null && $SUDO apt-get install -y -qq chromium >/dev/null; }
+  command -v chromium >/dev/null 2>&1 || { echo "could not install chromium" >&2; exit 1; }
+fi
+
 echo "== cargo test"
 cargo test --locked
 

@@ -7,6 +7,7 @@
 //! - [`sets`]: address × protocol × port set algebra;
 //! - [`engine`]: reachability per the contract in `docs/semantics.md`;
 //! - [`report`]: what the CLI prints (tables, JSON).
+//! - [`graph`]: pictures of the peerings coloured by the audit (HTML, DOT, Mermaid).
 //! - [`gen`](mod@r#gen): synthetic organisations for benchmarks (`peerscope gen`).
 //!
 //! Core modules do no I/O except [`snapshot`], which reads files, and the generator, which
@@ -20,6 +21,7 @@ pub mod diagnostics;
 pub mod diff;
 pub mod engine;
 pub mod r#gen;
+pub mod graph;
 pub mod ids;
 pub mod intent;
 pub mod model;

@@ -1540,3 +1540,31 @@ fn wrong_typed_value_at_the_start_of_a_line_has_column_one() {
     assert_eq!(e.object.as_deref(), Some("subnet-c"));
     assert_eq!((e.line, e.column), (Some(3), Some(1)), "{e}");
 }
+
+/// A snapshot's `changes/` folder holds what-if change files and Terraform plans: never read as
+/// describe output (a `changes` folder deeper down is an ordinary folder).
+#[test]
+fn the_changes_folder_at_the_root_is_not_read() {
+    let d = Dir::new();
+    d.put(
+        &format!("{AR}/describe-vpcs.json"),
+        "Vpcs",
+        [vpc_json("vpc-1", "10.0.0.0/16")],
+    );
+    d.write("changes/change.json", r#"[{"Action": "CreateRoute"}]"#);
+    d.write(
+        "changes/plan.json",
+        r#"{"format_version": "1.2", "resource_changes": []}"#,
+    );
+    let l = d.load();
+    assert!(
+        l.diagnostics
+            .iter()
+            .all(|x| !x.file.as_ref().is_some_and(|f| f.starts_with("changes"))),
+        "{:#?}",
+        l.diagnostics
+    );
+    assert_eq!((l.files_read, l.model.vpcs.len()), (1, 1));
+    d.write("111111111111/changes/describe-vpcs.json", r#"{"Vpcs": []}"#);
+    assert_eq!(d.load().files_read, 2, "a deeper changes/ folder is read");
+}

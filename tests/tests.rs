@@ -13,6 +13,7 @@ mod engine_rules;
 mod external;
 mod fuzz;
 mod r#gen;
+mod graph;
 mod intent;
 mod loader;
 mod sets_props;

@@ -64,7 +64,19 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<ExitCode> {
         }
         AuditFormat::Json => Json.render(&report, &ctx),
         AuditFormat::Sarif => Sarif.render(&report, &ctx),
-        AuditFormat::Markdown => Markdown.render(&report, &ctx),
+        AuditFormat::Markdown => {
+            let mut md = Markdown.render(&report, &ctx);
+            if args.graph && !report.findings.is_empty() {
+                let g = crate::graph::build(
+                    &loaded.model,
+                    Some(&report),
+                    intent.as_ref(),
+                    &crate::graph::Options::default(),
+                );
+                md.push_str(&crate::graph::mermaid::markdown_section(&g.affected()));
+            }
+            md
+        }
     };
     std::io::stdout().lock().write_all(text.as_bytes())?;
     let failing = report.findings.iter().any(|f| f.severity >= args.fail_on);

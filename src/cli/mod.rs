@@ -8,10 +8,12 @@ mod audit;
 mod check;
 mod diff;
 mod r#gen;
+mod graph;
 mod query;
 mod reach;
 mod snapshot;
 
+pub use graph::{GraphArgs, GraphFormat};
 pub use query::{BatchResult, batch_line};
 
 use std::path::PathBuf;
@@ -48,6 +50,8 @@ pub enum Command {
     Diff(DiffArgs),
     /// Apply proposed EC2 operations or a Terraform plan to a snapshot and report the impact.
     WhatIf(WhatIfArgs),
+    /// Draw the peerings, coloured by the audit: HTML, SVG, DOT or Mermaid.
+    Graph(GraphArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -150,6 +154,9 @@ pub struct AuditArgs {
     /// Write the fingerprints of this run's findings as a baseline.
     #[arg(long, value_name = "FILE")]
     pub write_baseline: Option<PathBuf>,
+    /// Markdown: add a Mermaid picture of the peerings and VPCs the findings touch.
+    #[arg(long)]
+    pub graph: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -324,5 +331,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Snapshot(args) => snapshot::run(&args),
         Command::Diff(args) => diff::run_diff(&args),
         Command::WhatIf(args) => diff::run_what_if(&args),
+        Command::Graph(args) => graph::run(&args),
     }
 }

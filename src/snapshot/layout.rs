@@ -28,8 +28,11 @@ const CONTAINERS: &[&str] = &["aws_configs", "accounts"];
 /// The file peerscope's collector writes beside the account folders.
 pub const MANIFEST: &str = "manifest.json";
 
+/// The folder at a snapshot's root that the loader skips: proposed changes for `what-if`.
+pub const CHANGES: &str = "changes";
+
 /// Lists the snapshot's `*.json` files in sorted order (hidden folders skipped, symlinked
-/// folders not followed), excluding the root's `manifest.json`.
+/// folders not followed), excluding the root's `manifest.json` and its `changes/` folder.
 pub fn list_files(root: &Path) -> io::Result<Vec<SnapshotFile>> {
     let mut out = Vec::new();
     walk(root, root, 0, &mut out)?;
@@ -53,6 +56,11 @@ fn walk(root: &Path, dir: &Path, depth: usize, out: &mut Vec<SnapshotFile>) -> i
         let ty = entry.file_type()?;
         let path = entry.path();
         if ty.is_dir() {
+            // A snapshot's own `changes/` folder holds proposed changes for `what-if` (change
+            // files, Terraform plans), not describe output.
+            if depth == 0 && name == CHANGES {
+                continue;
+            }
             walk(root, &path, depth + 1, out)?;
         } else if (ty.is_file() || ty.is_symlink()) && name.ends_with(".json") {
             if depth == 0 && name == MANIFEST {

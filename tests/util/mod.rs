@@ -456,6 +456,16 @@ impl TestCommand {
         c
     }
 
+    /// More arguments.
+    pub fn args<I, S>(mut self, args: I) -> TestCommand
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        self.cmd.args(args);
+        self
+    }
+
     pub fn run(mut self) -> Output {
         let out = self.cmd.output().expect("run the peerscope binary");
         Output {

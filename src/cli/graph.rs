@@ -1,0 +1,189 @@
+//! `peerscope graph`: draw a snapshot's peerings, coloured by its audit (and, with `--diff`,
+//! what a second snapshot changes), as a self-contained HTML page, Graphviz DOT or SVG, or
+//! Mermaid.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+
+use super::{SnapshotArgs, exit};
+use crate::audit::audit;
+use crate::engine::Layer;
+use crate::graph::{self, Graph, Options};
+use crate::intent::Intent;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum GraphFormat {
+    /// One self-contained interactive page (pan, zoom, search, filters, side panel).
+    #[default]
+    Html,
+    /// Graphviz DOT source.
+    Dot,
+    /// SVG, drawn by Graphviz's `dot` (must be installed).
+    Svg,
+    /// A Mermaid flowchart for Markdown.
+    Mermaid,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct GraphArgs {
+    #[command(flatten)]
+    pub input: SnapshotArgs,
+    /// The intent file (default: SNAPSHOT/intent.toml when present); colours edges by the audit.
+    #[arg(long, value_name = "FILE")]
+    pub intent: Option<PathBuf>,
+    /// A second snapshot, the "after": mark the peerings and findings the change adds or removes.
+    #[arg(long, value_name = "OTHER")]
+    pub diff: Option<PathBuf>,
+    /// Override the intent's layer.
+    #[arg(long, value_enum)]
+    pub layer: Option<crate::engine::Layer>,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: GraphFormat,
+    /// Also draw subnets inside their VPCs.
+    #[arg(long)]
+    pub subnets: bool,
+    /// Write here instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+/// The intent named by `--intent`, else `SNAPSHOT/intent.toml` when present. `Err` carries the
+/// exit code after the mistakes were printed.
+pub(super) fn find_intent(
+    explicit: Option<&Path>,
+    snapshot: &Path,
+) -> Result<Option<Intent>, ExitCode> {
+    let path = explicit.map(Path::to_path_buf).or_else(|| {
+        let p = snapshot.join("intent.toml");
+        p.is_file().then_some(p)
+    });
+    match path {
+        None => Ok(None),
+        Some(p) => Intent::load(&p).map(Some).map_err(|errors| {
+            eprintln!("{errors}");
+            eprintln!(
+                "peerscope: {} mistake(s) in the intent file",
+                errors.0.len()
+            );
+            ExitCode::from(exit::USAGE)
+        }),
+    }
+}
+
+/// The pictures of one snapshot: in the audit's layer, and with `both` (the HTML page, when
+/// `--layer` does not fix one and the snapshot has network interfaces) also in the other.
+fn pictures(
+    input: &SnapshotArgs,
+    intent: Option<&Intent>,
+    args: &GraphArgs,
+    both: bool,
+) -> anyhow::Result<Result<Vec<Graph>, ExitCode>> {
+    let loaded = match super::load(input)? {
+        Ok(l) => l,
+        Err(code) => return Ok(Err(code)),
+    };
+    let model = &loaded.model;
+    let opts = Options {
+        subnets: args.subnets,
+    };
+    let report = audit(model, intent, args.layer);
+    let mut out = vec![graph::build(model, Some(&report), intent, &opts)];
+    if both && args.layer.is_none() && !model.network_interfaces.is_empty() {
+        let other = match report.layer {
+            Layer::Full => Layer::Network,
+            Layer::Network => Layer::Full,
+        };
+        let report = audit(model, intent, Some(other));
+        out.push(graph::build(model, Some(&report), intent, &opts));
+    }
+    Ok(Ok(out))
+}
+
+pub fn run(args: &GraphArgs) -> anyhow::Result<ExitCode> {
+    let intent = match find_intent(args.intent.as_deref(), &args.input.snapshot) {
+        Ok(i) => i,
+        Err(code) => return Ok(code),
+    };
+    if intent.is_none() {
+        eprintln!(
+            "peerscope: no intent file (--intent, or intent.toml in the snapshot): edges show delivered flows and hygiene findings only"
+        );
+    }
+    let both = args.format == GraphFormat::Html;
+    let mut layers = match pictures(&args.input, intent.as_ref(), args, both)? {
+        Ok(g) => g,
+        Err(code) => return Ok(code),
+    };
+    let mut title = args.input.snapshot.display().to_string();
+    if let Some(other) = &args.diff {
+        let after_input = SnapshotArgs {
+            snapshot: other.clone(),
+            strict: args.input.strict,
+        };
+        let after = match pictures(&after_input, intent.as_ref(), args, both)? {
+            Ok(g) => g,
+            Err(code) => return Ok(code),
+        };
+        // Each layer of the after against the same layer before (a layer only one side has
+        // is left out).
+        layers = after
+            .into_iter()
+            .filter_map(|a| {
+                let b = layers.iter().find(|b| b.layer == a.layer)?;
+                Some(graph::diff(b, a))
+            })
+            .collect();
+        title = format!("{title} → {}", other.display());
+    }
+    let Some(g) = layers.first() else {
+        anyhow::bail!("the two snapshots were audited in different layers: add --layer");
+    };
+    let text = match args.format {
+        GraphFormat::Html => graph::html::render_layers(&layers, &title),
+        GraphFormat::Dot => graph::dot::render(g),
+        GraphFormat::Mermaid => graph::mermaid::render(g),
+        GraphFormat::Svg => match svg(&graph::dot::render(g))? {
+            Ok(s) => s,
+            Err(code) => return Ok(code),
+        },
+    };
+    match &args.out {
+        Some(path) => crate::util::write_atomically(path, text.as_bytes())
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
+        None => std::io::stdout().lock().write_all(text.as_bytes())?,
+    }
+    Ok(ExitCode::from(exit::OK))
+}
+
+/// Pipes DOT through Graphviz's `dot -Tsvg`.
+fn svg(dot: &str) -> anyhow::Result<Result<String, ExitCode>> {
+    let child = Command::new("dot")
+        .arg("-Tsvg")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    let mut child = match child {
+        Ok(c) => c,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            eprintln!(
+                "peerscope: --format svg needs Graphviz's `dot` on PATH (e.g. `apt-get install graphviz`); `--format dot` writes the source, `--format html` needs nothing"
+            );
+            return Ok(Err(ExitCode::from(exit::USAGE)));
+        }
+        Err(e) => anyhow::bail!("running Graphviz's `dot`: {e}"),
+    };
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin.write_all(dot.as_bytes())?;
+    }
+    let out = child.wait_with_output()?;
+    if !out.status.success() {
+        anyhow::bail!(
+            "Graphviz's `dot -Tsvg` failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(Ok(String::from_utf8_lossy(&out.stdout).into_owned()))
+}
