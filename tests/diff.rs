@@ -391,9 +391,9 @@ fn operations_aws_would_reject_are_errors_naming_the_operation() {
         );
         assert!(err.to_string().contains(want), "{op}: {err} lacks {want:?}");
     }
-    // Overlapping CIDRs (partner-overbroad's partner reuses prod's space? build one here).
+    // Overlapping CIDRs: the audit VPC gets a block inside dev's 10.2.0.0/16.
     let mut m = model(HUB);
-    m.vpcs
+    std::sync::Arc::make_mut(&mut m.vpcs)
         .get_mut(&VpcId::new("vpc-0e7215a10a91a4f34"))
         .unwrap()
         .cidrs

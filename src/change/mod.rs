@@ -72,9 +72,10 @@ impl<'m> Editor<'m> {
         self.model
     }
 
-    /// Reindexes the model; returns the touched VPCs.
+    /// Reindexes the model; returns the touched VPCs. Edits never change subnets, interfaces
+    /// or VPCs, so only the routing part of the index is rebuilt.
     pub fn finish(self) -> BTreeSet<VpcId> {
-        self.model.reindex();
+        self.model.reindex_routing();
         self.touched
     }
 

@@ -8,6 +8,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use super::*;
 
@@ -22,23 +23,33 @@ pub enum NaclBinding {
 }
 
 /// The derived lookups. Built by [`Model::new`] and [`Model::reindex`].
+///
+/// Two parts: what only subnets and interfaces decide (shared behind an `Arc`, so that a copy
+/// of the model for what-if costs nothing here), and what route tables, network ACLs and
+/// peerings decide (rebuilt by [`Model::reindex_routing`] after an edit).
 #[derive(Clone, Debug, Default)]
 pub struct Index {
-    vpc_subnets: BTreeMap<VpcId, Vec<SubnetId>>,
-    /// Per VPC: subnet CIDR ranges sorted by start, for address lookup.
-    vpc_ranges: HashMap<VpcId, Vec<(IpAddr, IpAddr, SubnetId)>>,
+    fixed: Arc<Fixed>,
     main_table: BTreeMap<VpcId, RouteTableId>,
     subnet_table: HashMap<SubnetId, RouteTableId>,
     subnet_nacl: HashMap<SubnetId, NaclBinding>,
-    subnet_enis: HashMap<SubnetId, Vec<NetworkInterfaceId>>,
-    addr_enis: HashMap<(SubnetId, IpAddr), Vec<NetworkInterfaceId>>,
-    group_members: HashMap<SecurityGroupId, Vec<NetworkInterfaceId>>,
     vpc_peerings: BTreeMap<VpcId, Vec<PeeringId>>,
 }
 
-impl Index {
-    pub(super) fn build(m: &Model) -> Index {
-        let mut ix = Index::default();
+/// The lookups that subnets and interfaces alone decide.
+#[derive(Debug, Default)]
+struct Fixed {
+    vpc_subnets: BTreeMap<VpcId, Vec<SubnetId>>,
+    /// Per VPC: subnet CIDR ranges sorted by start, for address lookup.
+    vpc_ranges: HashMap<VpcId, Vec<(IpAddr, IpAddr, SubnetId)>>,
+    subnet_enis: HashMap<SubnetId, Vec<NetworkInterfaceId>>,
+    addr_enis: HashMap<(SubnetId, IpAddr), Vec<NetworkInterfaceId>>,
+    group_members: HashMap<SecurityGroupId, Vec<NetworkInterfaceId>>,
+}
+
+impl Fixed {
+    fn build(m: &Model) -> Fixed {
+        let mut ix = Fixed::default();
         for s in m.subnets.values() {
             ix.vpc_subnets
                 .entry(s.vpc.clone())
@@ -54,40 +65,6 @@ impl Index {
         }
         for ranges in ix.vpc_ranges.values_mut() {
             ranges.sort();
-        }
-        // Route tables: BTreeMap order makes "first by id" the tie-break for conflicts, which
-        // the snapshot layer reports.
-        for t in m.route_tables.values() {
-            if t.main {
-                ix.main_table
-                    .entry(t.vpc.clone())
-                    .or_insert_with(|| t.id.clone());
-            }
-            for s in &t.subnets {
-                ix.subnet_table
-                    .entry(s.clone())
-                    .or_insert_with(|| t.id.clone());
-            }
-        }
-        let mut default_nacl: HashMap<&VpcId, &NetworkAclId> = HashMap::new();
-        for a in m.network_acls.values() {
-            if a.is_default {
-                default_nacl.entry(&a.vpc).or_insert(&a.id);
-            }
-            for s in &a.subnets {
-                ix.subnet_nacl
-                    .entry(s.clone())
-                    .or_insert_with(|| NaclBinding::Acl(a.id.clone()));
-            }
-        }
-        for s in m.subnets.values() {
-            if !ix.subnet_nacl.contains_key(&s.id) {
-                let binding = match default_nacl.get(&s.vpc) {
-                    Some(id) => NaclBinding::Acl((*id).clone()),
-                    None => NaclBinding::Unfiltered,
-                };
-                ix.subnet_nacl.insert(s.id.clone(), binding);
-            }
         }
         for e in m.network_interfaces.values() {
             ix.subnet_enis
@@ -107,29 +84,87 @@ impl Index {
                     .push(e.id.clone());
             }
         }
+        ix
+    }
+}
+
+impl Index {
+    pub(super) fn build(m: &Model) -> Index {
+        let mut ix = Index {
+            fixed: Arc::new(Fixed::build(m)),
+            ..Index::default()
+        };
+        ix.build_routing(m);
+        ix
+    }
+
+    /// Rebuilds what route tables, network ACLs and peerings decide; subnets and interfaces
+    /// must not have changed since [`Index::build`].
+    pub(super) fn build_routing(&mut self, m: &Model) {
+        self.main_table.clear();
+        self.subnet_table.clear();
+        self.subnet_nacl.clear();
+        self.vpc_peerings.clear();
+        // Route tables: BTreeMap order makes "first by id" the tie-break for conflicts, which
+        // the snapshot layer reports.
+        for t in m.route_tables.values() {
+            if t.main {
+                self.main_table
+                    .entry(t.vpc.clone())
+                    .or_insert_with(|| t.id.clone());
+            }
+            for s in &t.subnets {
+                self.subnet_table
+                    .entry(s.clone())
+                    .or_insert_with(|| t.id.clone());
+            }
+        }
+        let mut default_nacl: HashMap<&VpcId, &NetworkAclId> = HashMap::new();
+        for a in m.network_acls.values() {
+            if a.is_default {
+                default_nacl.entry(&a.vpc).or_insert(&a.id);
+            }
+            for s in &a.subnets {
+                self.subnet_nacl
+                    .entry(s.clone())
+                    .or_insert_with(|| NaclBinding::Acl(a.id.clone()));
+            }
+        }
+        for s in m.subnets.values() {
+            if !self.subnet_nacl.contains_key(&s.id) {
+                let binding = match default_nacl.get(&s.vpc) {
+                    Some(id) => NaclBinding::Acl((*id).clone()),
+                    None => NaclBinding::Unfiltered,
+                };
+                self.subnet_nacl.insert(s.id.clone(), binding);
+            }
+        }
         for p in m.peerings.values() {
-            ix.vpc_peerings
+            self.vpc_peerings
                 .entry(p.requester.vpc.clone())
                 .or_default()
                 .push(p.id.clone());
             if p.accepter.vpc != p.requester.vpc {
-                ix.vpc_peerings
+                self.vpc_peerings
                     .entry(p.accepter.vpc.clone())
                     .or_default()
                     .push(p.id.clone());
             }
         }
-        ix
     }
 
     /// Subnets of a VPC, sorted by id.
     pub fn subnets_of(&self, vpc: &VpcId) -> &[SubnetId] {
-        self.vpc_subnets.get(vpc).map(Vec::as_slice).unwrap_or(&[])
+        self.fixed
+            .vpc_subnets
+            .get(vpc)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
     }
 
     /// The subnet of `vpc` whose CIDR contains `addr`.
     pub fn subnet_containing(&self, vpc: &VpcId, addr: IpAddr) -> Option<&SubnetId> {
-        let ranges = self.vpc_ranges.get(vpc)?;
+        let ranges = self.fixed.vpc_ranges.get(vpc)?;
         // Ranges are sorted by start and do not overlap within a VPC; the candidate is the last
         // range starting at or before `addr` (IPv4 sorts before IPv6 in `IpAddr`'s order).
         let i = ranges.partition_point(|(lo, _, _)| *lo <= addr);
@@ -162,7 +197,8 @@ impl Index {
 
     /// ENIs in a subnet, sorted by id.
     pub fn enis_in(&self, subnet: &SubnetId) -> &[NetworkInterfaceId] {
-        self.subnet_enis
+        self.fixed
+            .subnet_enis
             .get(subnet)
             .map(Vec::as_slice)
             .unwrap_or(&[])
@@ -170,7 +206,8 @@ impl Index {
 
     /// ENIs in `subnet` that hold `addr`.
     pub fn enis_at(&self, subnet: &SubnetId, addr: IpAddr) -> &[NetworkInterfaceId] {
-        self.addr_enis
+        self.fixed
+            .addr_enis
             .get(&(subnet.clone(), addr))
             .map(Vec::as_slice)
             .unwrap_or(&[])
@@ -178,7 +215,8 @@ impl Index {
 
     /// ENIs that carry a security group.
     pub fn members_of(&self, group: &SecurityGroupId) -> &[NetworkInterfaceId] {
-        self.group_members
+        self.fixed
+            .group_members
             .get(group)
             .map(Vec::as_slice)
             .unwrap_or(&[])

@@ -15,6 +15,7 @@ pub mod index;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use ipnet::IpNet;
 use serde::Serialize;
@@ -417,16 +418,20 @@ pub struct PrefixList {
 }
 
 /// A whole snapshot.
+///
+/// VPCs, subnets and interfaces (which no what-if edit changes) are shared behind `Arc`s, so
+/// that copying a model to edit it costs only the route tables, ACLs, groups, peerings and
+/// prefix lists; change them with `Arc::make_mut`.
 #[derive(Clone, Debug, Default)]
 pub struct Model {
-    pub vpcs: BTreeMap<VpcId, Vpc>,
-    pub subnets: BTreeMap<SubnetId, Subnet>,
+    pub vpcs: Arc<BTreeMap<VpcId, Vpc>>,
+    pub subnets: Arc<BTreeMap<SubnetId, Subnet>>,
     pub route_tables: BTreeMap<RouteTableId, RouteTable>,
     pub network_acls: BTreeMap<NetworkAclId, NetworkAcl>,
     pub security_groups: BTreeMap<SecurityGroupId, SecurityGroup>,
-    pub network_interfaces: BTreeMap<NetworkInterfaceId, NetworkInterface>,
+    pub network_interfaces: Arc<BTreeMap<NetworkInterfaceId, NetworkInterface>>,
     /// Instance id → its primary ENI.
-    pub instances: BTreeMap<InstanceId, NetworkInterfaceId>,
+    pub instances: Arc<BTreeMap<InstanceId, NetworkInterfaceId>>,
     pub peerings: BTreeMap<PeeringId, VpcPeeringConnection>,
     pub prefix_lists: BTreeMap<PrefixListId, PrefixList>,
     /// Accounts and regions the snapshot covers.
@@ -454,13 +459,13 @@ impl Model {
     /// index, never a panic.
     pub fn new(parts: Parts) -> Model {
         let mut model = Model {
-            vpcs: parts.vpcs,
-            subnets: parts.subnets,
+            vpcs: Arc::new(parts.vpcs),
+            subnets: Arc::new(parts.subnets),
             route_tables: parts.route_tables,
             network_acls: parts.network_acls,
             security_groups: parts.security_groups,
-            network_interfaces: parts.network_interfaces,
-            instances: parts.instances,
+            network_interfaces: Arc::new(parts.network_interfaces),
+            instances: Arc::new(parts.instances),
             peerings: parts.peerings,
             prefix_lists: parts.prefix_lists,
             locations: BTreeSet::new(),
@@ -478,6 +483,15 @@ impl Model {
             .map(|v| (v.account.clone(), v.region.clone()))
             .collect();
         self.index = Index::build(self);
+    }
+
+    /// Recomputes the indexes that route tables, network ACLs and peerings decide, after an
+    /// edit that changed only those, security groups and prefix lists (what-if): subnets and
+    /// interfaces keep their shared index.
+    pub fn reindex_routing(&mut self) {
+        let mut ix = std::mem::take(&mut self.index);
+        ix.build_routing(self);
+        self.index = ix;
     }
 
     /// The indexes derived from the objects.
