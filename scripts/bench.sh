@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Benchmarks per tier (issue 6): builds release, generates the S, M and L organisations into a
 # temporary folder and prints, for each tier, the median wall time and the peak memory (max RSS)
-# of `check` (load), `reach --layer network`, `reach --layer full`, and on M `query --batch` of
-# 100,000 generated flows. Not run by CI (CI runs scripts/test.sh only): timings belong here.
+# of `check` (load), `reach --layer network`, `reach --layer full`, `audit` (against the intent
+# scripts/gen-intent.py writes), `what-if` of one route, one security-group rule and one NACL
+# entry (scripts/make-changes.py picks them; the figure after load is the median of what
+# `--timings` reports for copy + apply + analysis), `diff` of the organisation and a copy with 1%
+# of its route tables and groups changed, and on M `query --batch` of 100,000 generated flows.
+# Not run by CI (CI runs scripts/test.sh only): timings belong here.
 #
 #   scripts/bench.sh [--quick] [--runs N] [--timeout SECONDS] [--seed N] [--keep DIR]
 #
@@ -128,6 +132,27 @@ measure() {
     printf '   %-28s median %-10s peak RSS %s (%s run(s))\n' "$label" "$shown" "$peak" "$n"
 }
 
+# measure_after_load TIER LABEL COMMAND...: median over the runs of what `--timings` reports
+# after the snapshot is loaded (copy + apply + analysis; output excluded).
+measure_after_load() {
+    local tier="$1" label="$2"
+    shift 2
+    local n="$runs" i ms=()
+    for ((i = 0; i < n; i++)); do
+        "$@" --timings >/dev/null 2>"$work/stderr.txt" || true
+        ms+=("$(sed -n 's/^peerscope: timings: //p' "$work/stderr.txt" | tr ',' '\n' |
+            awk '$1 != "load" && $1 != "output" { t += $2 } END { printf "%.1f", t }')")
+        # Slow tiers: one run is enough to see the order of magnitude.
+        if awk -v t="${ms[-1]}" 'BEGIN { exit !(t > 10000) }'; then break; fi
+    done
+    local median
+    median="$(printf '%s\n' "${ms[@]}" | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }')"
+    local shown
+    shown="$(awk -v t="$median" 'BEGIN { if (t < 1000) printf "%.0f ms", t; else printf "%.2f s", t / 1000 }')"
+    results+=("$(printf '%-3s %-28s %18s %12s %s' "$tier" "$label" "$shown" "-" "${#ms[@]} run(s), after load")")
+    printf '   %-28s median %-10s after load (%s run(s))\n' "$label" "$shown" "${#ms[@]}"
+}
+
 tiers=(s m l)
 [ "$quick" = 1 ] && tiers=(s m)
 for tier in "${tiers[@]}"; do
@@ -145,6 +170,16 @@ for tier in "${tiers[@]}"; do
     if [ "$tier" = m ]; then
         measure "$tier" "query --batch (100k flows)" "$bin" query "$dir" --batch "$work/m-queries.jsonl"
     fi
+    python3 scripts/gen-intent.py "$dir"
+    measure "$tier" "audit (with intent)" "$bin" audit "$dir" --format json
+    python3 scripts/make-changes.py "$dir" "$work/$tier-changes"
+    for c in route sg-rule nacl-entry; do
+        measure "$tier" "what-if $c" "$bin" what-if "$dir" --change "$work/$tier-changes/$c.json" --format json
+        measure_after_load "$tier" "what-if $c" "$bin" what-if "$dir" --change "$work/$tier-changes/$c.json" --format json
+    done
+    measure "$tier" "diff (1% churn)" "$bin" diff "$dir" "$work/$tier-changes/churn" --format json
+    measure_after_load "$tier" "diff (1% churn)" "$bin" diff "$dir" "$work/$tier-changes/churn" --format json
+    rm -rf "$work/$tier-changes/churn"
 done
 [ "$quick" = 1 ] && echo "== --quick: tier L skipped"
 

@@ -76,25 +76,9 @@ const ACTIONS: &[(&str, &[&str])] = &[
     ),
 ];
 
-const ROUTE_PARAMS: &[&str] = &[
-    "RouteTableId",
-    "DestinationCidrBlock",
-    "DestinationIpv6CidrBlock",
-    "DestinationPrefixListId",
-    "GatewayId",
-    "VpcPeeringConnectionId",
-    "NatGatewayId",
-    "TransitGatewayId",
-    "InstanceId",
-    "NetworkInterfaceId",
-    "EgressOnlyInternetGatewayId",
-    "CarrierGatewayId",
-    "LocalGatewayId",
-    "CoreNetworkArn",
-    "VpcEndpointId",
-    "OdbNetworkArn",
-    "LocalTarget",
-];
+/// `CreateRoute`/`ReplaceRoute` take the table, one destination and one target (the lists
+/// below), and `ReplaceRoute` also `LocalTarget`.
+const ROUTE_PARAMS: &[&str] = &["RouteTableId", "LocalTarget"];
 
 const ROUTE_TARGETS: &[&str] = &[
     "GatewayId",
@@ -149,14 +133,7 @@ pub fn parse(text: &str, file: &Path) -> Result<Vec<Map<String, Value>>, ChangeE
         op: file.display().to_string(),
         message,
     };
-    let v: Value = serde_json::from_str(text).map_err(|e| {
-        err(format!(
-            "not JSON: {e} (line {}, column {})",
-            e.line(),
-            e.column()
-        ))
-    })?;
-    let Value::Array(items) = v else {
+    let Value::Array(items) = super::read_json(text, file)? else {
         return Err(err(
             "a change file is a JSON array of operations ({\"Action\": …, …})".into(),
         ));
@@ -210,8 +187,11 @@ fn apply_one(
             ),
         });
     };
-    for k in op.keys() {
-        if k != "Action" && k != "DryRun" && !params.contains(&k.as_str()) {
+    let route = matches!(action, "CreateRoute" | "ReplaceRoute");
+    for k in op.keys().map(String::as_str) {
+        let takes = params.contains(&k)
+            || (route && (ROUTE_DESTINATIONS.contains(&k) || ROUTE_TARGETS.contains(&k)));
+        if k != "Action" && k != "DryRun" && !takes {
             return Err(format!("{action} takes no parameter {k:?}"));
         }
     }

@@ -58,6 +58,14 @@ pub struct Editor<'m> {
 
 type Res<T> = Result<T, String>;
 
+/// Reads a change file or plan as JSON; the error names the file, line and column.
+fn read_json(text: &str, file: &std::path::Path) -> Result<serde_json::Value, ChangeError> {
+    serde_json::from_str(text).map_err(|e| ChangeError {
+        op: file.display().to_string(),
+        message: format!("not JSON: {e} (line {}, column {})", e.line(), e.column()),
+    })
+}
+
 impl<'m> Editor<'m> {
     pub fn new(model: &'m mut Model) -> Editor<'m> {
         Editor {
@@ -100,6 +108,18 @@ impl<'m> Editor<'m> {
             .subnets
             .get(id)
             .ok_or_else(|| format!("subnet {id} does not exist (InvalidSubnetID.NotFound)"))
+    }
+
+    /// The subnet's VPC, when it is `vpc` (the VPC of `what`, a table or an ACL).
+    fn same_vpc(&self, subnet: &SubnetId, what: &dyn fmt::Display, vpc: &VpcId) -> Res<VpcId> {
+        let s = self.subnet(subnet)?;
+        if &s.vpc != vpc {
+            return Err(format!(
+                "{what} is in {vpc} but {subnet} is in {} (InvalidParameterValue)",
+                s.vpc
+            ));
+        }
+        Ok(s.vpc.clone())
     }
 
     fn vpc(&self, id: &VpcId) -> Res<&Vpc> {
@@ -275,14 +295,8 @@ impl<'m> Editor<'m> {
         subnet: &SubnetId,
         association: Option<String>,
     ) -> Res<String> {
-        let s = self.subnet(subnet)?.clone();
-        let t = self.table(table)?.clone();
-        if t.vpc != s.vpc {
-            return Err(format!(
-                "{table} is in {} but {subnet} is in {} (InvalidParameterValue)",
-                t.vpc, s.vpc
-            ));
-        }
+        let table_vpc = self.table(table)?.vpc.clone();
+        let vpc = self.same_vpc(subnet, table, &table_vpc)?;
         if let Some(other) = self
             .model
             .route_tables
@@ -300,7 +314,7 @@ impl<'m> Editor<'m> {
         tb.subnets.sort();
         tb.association_ids
             .insert(assoc.clone(), Some(subnet.clone()));
-        self.touch(&s.vpc);
+        self.touch(&vpc);
         Ok(assoc)
     }
 
@@ -681,14 +695,8 @@ impl<'m> Editor<'m> {
         acl: &NetworkAclId,
         association: Option<String>,
     ) -> Res<String> {
-        let s = self.subnet(subnet)?.clone();
-        let a = self.acl(acl)?.clone();
-        if a.vpc != s.vpc {
-            return Err(format!(
-                "{acl} is in {} but {subnet} is in {} (InvalidParameterValue)",
-                a.vpc, s.vpc
-            ));
-        }
+        let acl_vpc = self.acl(acl)?.vpc.clone();
+        let vpc = self.same_vpc(subnet, acl, &acl_vpc)?;
         for other in self.model.network_acls.values_mut() {
             other.subnets.retain(|x| x != subnet);
             other.association_ids.retain(|_, x| x != subnet);
@@ -698,7 +706,7 @@ impl<'m> Editor<'m> {
         a.subnets.push(subnet.clone());
         a.subnets.sort();
         a.association_ids.insert(assoc.clone(), subnet.clone());
-        self.touch(&s.vpc);
+        self.touch(&vpc);
         Ok(assoc)
     }
 

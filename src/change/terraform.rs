@@ -105,13 +105,7 @@ pub fn parse(text: &str, file: &Path) -> Result<Plan, ChangeError> {
         op: file.display().to_string(),
         message,
     };
-    let v: Value = serde_json::from_str(text).map_err(|e| {
-        err(format!(
-            "not JSON: {e} (line {}, column {})",
-            e.line(),
-            e.column()
-        ))
-    })?;
+    let v = super::read_json(text, file)?;
     if v.get("format_version").is_none() {
         return Err(err(
             "not a Terraform plan: no \"format_version\" (make one with `terraform show -json PLAN`)"
