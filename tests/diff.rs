@@ -1038,3 +1038,169 @@ fn what_if_exit_codes() {
         .run();
     assert_eq!(out.code, 2, "{out:?}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Regressions from review
+// ---------------------------------------------------------------------------------------------
+
+/// An interface may carry a group of another VPC: a change in the interface's VPC can resolve
+/// the group's world-open finding, and the incremental diff must see it (the group's own VPC
+/// is outside the scope).
+#[test]
+fn a_group_of_another_vpc_on_a_touched_interface_is_in_scope() {
+    let dir = Dir::new();
+    copy_tree(&topology(HUB), dir.path());
+    let edit = |rel: &str, f: &dyn Fn(&mut Value)| {
+        let file = dir.path().join(rel);
+        let mut doc: Value =
+            serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        f(&mut doc);
+        std::fs::write(&file, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
+    };
+    edit(
+        "444444444444/us-east-1/describe-security-groups.json",
+        &|d| {
+            d["SecurityGroups"].as_array_mut().unwrap().push(json!({
+                "GroupId": "sg-0aaaaaaaaaaaaaaa1", "GroupName": "shared-ssh", "VpcId": "vpc-0e7215a10a91a4f34",
+                "OwnerId": "444444444444",
+                "IpPermissions": [{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}],
+                "IpPermissionsEgress": []
+            }))
+        },
+    );
+    edit(
+        "333333333333/us-east-1/describe-network-interfaces.json",
+        &|d| {
+            d["NetworkInterfaces"][0]["Groups"]
+                .as_array_mut()
+                .unwrap()
+                .push(json!({"GroupId": "sg-0aaaaaaaaaaaaaaa1", "GroupName": "shared-ssh"}))
+        },
+    );
+    let before = snapshot::load(dir.path()).unwrap().model;
+    let mut after = before.clone();
+    let applied = apply(
+        &mut after,
+        json!([{"Action": "ReplaceNetworkAclEntry", "NetworkAclId": "acl-016712181f231f0d7", "RuleNumber": 100,
+                "Protocol": "-1", "RuleAction": "deny", "Egress": false, "CidrBlock": "0.0.0.0/0"}]),
+    )
+    .unwrap();
+    let i = intent(HUB);
+    let opts = DiffOptions {
+        intent: Some(&i),
+        ..Default::default()
+    };
+    let scoped = diff(&before, &after, Some(&applied.touched), &opts);
+    let all: BTreeSet<VpcId> = before.vpcs.keys().cloned().collect();
+    let whole = diff(&before, &after, Some(&all), &opts);
+    assert!(
+        whole
+            .findings_resolved
+            .iter()
+            .any(|f| f.kind == peerscope::audit::Kind::OpenToWorldOverPeering),
+        "{:#?}",
+        whole.findings_resolved
+    );
+    assert_eq!(scoped.findings_resolved, whole.findings_resolved);
+    assert_eq!(scoped.findings_added, whole.findings_added);
+    assert_eq!(scoped.flows, whole.flows);
+}
+
+/// Terraform replaces a peering destroy-first: the successor may join the same two VPCs.
+/// `auto_accept` accepts only within one account and region.
+#[test]
+fn terraform_replaces_a_peering_and_auto_accepts_only_within_one_account() {
+    let plan = |auto_accept: bool| {
+        json!({"format_version": "1.2", "resource_changes": [{
+            "address": "aws_vpc_peering_connection.hub_dev", "mode": "managed",
+            "type": "aws_vpc_peering_connection", "name": "hub_dev",
+            "change": {"actions": ["delete", "create"],
+                "before": {"id": "pcx-08f7f1da4b3030aea", "vpc_id": "vpc-087eeae69d77ed1f2", "peer_vpc_id": "vpc-0185b51997c05f28a"},
+                "after": {"vpc_id": "vpc-087eeae69d77ed1f2", "peer_vpc_id": "vpc-0185b51997c05f28a", "peer_owner_id": "333333333333", "auto_accept": auto_accept},
+                "after_unknown": {"id": true}}}]})
+    };
+    let mut m = model(HUB);
+    let p = terraform::parse(&plan(true).to_string(), Path::new("plan.json")).unwrap();
+    let applied = terraform::apply(&mut m, &p).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        m.peerings[&PeeringId::new("pcx-08f7f1da4b3030aea")].status,
+        "deleted"
+    );
+    let new = &m.peerings[&PeeringId::new("pcx-(aws_vpc_peering_connection.hub_dev)")];
+    // Two accounts: auto_accept cannot accept it.
+    assert_eq!(new.status, "pending-acceptance", "{:#?}", applied.applied);
+    assert!(
+        applied
+            .applied
+            .iter()
+            .any(|l| l.contains("auto_accept needs")),
+        "{:#?}",
+        applied.applied
+    );
+}
+
+/// Route targets AWS refuses, and ICMP rules told apart by type and code.
+#[test]
+fn routes_and_icmp_rules_as_aws_tells_them_apart() {
+    for (op, want) in [
+        (
+            json!({"Action": "ReplaceRoute", "RouteTableId": "rtb-081556d3ece8e5055", "DestinationCidrBlock": "10.0.0.0/8", "LocalTarget": true}),
+            "LocalTarget resets a local route",
+        ),
+        (
+            json!({"Action": "ReplaceRoute", "RouteTableId": "rtb-081556d3ece8e5055", "DestinationCidrBlock": "10.2.0.0/16", "VpcPeeringConnectionId": "pcx-08f7f1da4b3030aea"}),
+            "can only be replaced by a network interface",
+        ),
+        (
+            json!({"Action": "CreateRoute", "RouteTableId": "rtb-081556d3ece8e5055", "DestinationCidrBlock": "10.2.1.0/24", "VpcPeeringConnectionId": "pcx-08f7f1da4b3030aea"}),
+            "more specific than the local route",
+        ),
+    ] {
+        let err = apply(&mut model(HUB), json!([op])).unwrap_err();
+        assert!(err.to_string().contains(want), "{err}");
+    }
+    // A local route may be pointed at a middlebox interface and reset.
+    let mut m = model(HUB);
+    apply(
+        &mut m,
+        json!([
+            {"Action": "ReplaceRoute", "RouteTableId": "rtb-081556d3ece8e5055", "DestinationCidrBlock": "10.2.0.0/16", "NetworkInterfaceId": "eni-0123456789abcdef0"},
+            {"Action": "ReplaceRoute", "RouteTableId": "rtb-081556d3ece8e5055", "DestinationCidrBlock": "10.2.0.0/16", "LocalTarget": true},
+        ]),
+    )
+    .unwrap();
+    assert!(has_route(
+        &m,
+        "rtb-081556d3ece8e5055",
+        "10.2.0.0/16",
+        "local"
+    ));
+    // icmp echo and destination-unreachable from one CIDR are two rules.
+    let icmp = |t: i64| json!([{"IpProtocol": "icmp", "FromPort": t, "ToPort": -1, "IpRanges": [{"CidrIp": "10.3.0.0/16"}]}]);
+    let mut m = model(HUB);
+    apply(
+        &mut m,
+        json!([
+            {"Action": "AuthorizeSecurityGroupIngress", "GroupId": PROD_APP_SG, "IpPermissions": icmp(8)},
+            {"Action": "AuthorizeSecurityGroupIngress", "GroupId": PROD_APP_SG, "IpPermissions": icmp(3)},
+            {"Action": "RevokeSecurityGroupIngress", "GroupId": PROD_APP_SG, "IpPermissions": icmp(3)},
+        ]),
+    )
+    .unwrap();
+    let left: Vec<_> = m.security_groups[&SecurityGroupId::new(PROD_APP_SG)]
+        .ingress
+        .iter()
+        .filter(|r| r.protocol == Protocol::Number(1))
+        .map(|r| r.icmp)
+        .collect();
+    assert_eq!(left, [Some((8, -1))]);
+    let err = apply(
+        &mut m,
+        json!([{"Action": "RevokeSecurityGroupIngress", "GroupId": PROD_APP_SG, "IpPermissions": icmp(3)}]),
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("InvalidPermission.NotFound"),
+        "{err}"
+    );
+}

@@ -107,6 +107,7 @@ pub fn sg_rule(spec: &str) -> SgRule {
         ports,
         peer: rule_peer(peer),
         description: None,
+        icmp: None,
     }
 }
 

@@ -347,15 +347,28 @@ fn open_to_world(model: &Model, within: Option<&BTreeSet<VpcId>>, out: &mut Vec<
     // Only the addresses of interfaces carrying a group with a world-open ingress rule matter:
     // reach is asked for the flows into them alone (from every VPC that can send any).
     let mut targets: std::collections::BTreeMap<VpcId, IpSet> = std::collections::BTreeMap::new();
+    // A group counts when its VPC or a member's is in `within` (an interface may carry a group
+    // of another VPC).
+    let in_scope = |g: &SecurityGroup| {
+        within.is_none_or(|w| {
+            w.contains(&g.vpc)
+                || model
+                    .index()
+                    .members_of(&g.id)
+                    .iter()
+                    .filter_map(|e| model.network_interfaces.get(e))
+                    .any(|e| w.contains(&e.vpc))
+        })
+    };
     for sg in model
         .security_groups
         .values()
-        .filter(|g| within.is_none_or(|w| w.contains(&g.vpc)))
         .filter(|g| {
             g.ingress
                 .iter()
                 .any(|r| matches!(&r.peer, RulePeer::Cidr(c) if c.prefix_len() == 0))
         })
+        .filter(|g| in_scope(g))
     {
         for e in model.index().members_of(&sg.id) {
             if let Some(e) = model.network_interfaces.get(e) {
@@ -385,11 +398,7 @@ fn open_to_world(model: &Model, within: Option<&BTreeSet<VpcId>>, out: &mut Vec<
     for r in rows.iter().filter(|r| r.via != "local") {
         by_subnet.entry(&r.dst_subnet).or_default().push(r);
     }
-    for sg in model
-        .security_groups
-        .values()
-        .filter(|g| within.is_none_or(|w| w.contains(&g.vpc)))
-    {
+    for sg in model.security_groups.values().filter(|g| in_scope(g)) {
         for rule in &sg.ingress {
             let RulePeer::Cidr(c) = &rule.peer else {
                 continue;

@@ -138,6 +138,19 @@ impl<'m> Editor<'m> {
                 "prefix list {pl} does not exist (InvalidPrefixListID.NotFound)"
             ));
         }
+        if let (RouteTarget::Peering(_), RouteDestination::Cidr(dest)) =
+            (&route.target, &route.destination)
+            && let Some(vpc) = self.model.vpcs.get(&table.vpc)
+            && let Some(own) = vpc
+                .cidrs
+                .iter()
+                .find(|c| c.contains(&dest.network()) && dest.prefix_len() >= c.prefix_len())
+        {
+            return Err(format!(
+                "{dest} lies inside {}'s own CIDR {own}: a route more specific than the local route cannot target a peering connection (InvalidParameterValue)",
+                table.vpc
+            ));
+        }
         if let RouteTarget::Peering(p) = &route.target {
             let conn = self.model.peerings.get(p).ok_or_else(|| {
                 format!(
@@ -189,7 +202,35 @@ impl<'m> Editor<'m> {
                 t.id, route.destination
             ));
         };
-        self.check_route(&t, &route)?;
+        // The local route is the one to a VPC CIDR block, whatever it points at now.
+        let local_dest = t.routes[i].target == RouteTarget::Local
+            || matches!(&route.destination, RouteDestination::Cidr(c)
+                if self.model.vpcs.get(&t.vpc).is_some_and(|v| v.cidrs.contains(c)));
+        let old = if local_dest {
+            &RouteTarget::Local
+        } else {
+            &t.routes[i].target
+        };
+        match (old, &route.target) {
+            (RouteTarget::Local, RouteTarget::Local) => {}
+            (_, RouteTarget::Local) => {
+                return Err(format!(
+                    "LocalTarget resets a local route; the route to {} in {} is not one (InvalidParameterValue)",
+                    route.destination, t.id
+                ));
+            }
+            // A local route may point at a network interface or an endpoint (middlebox
+            // routing), nothing else.
+            (RouteTarget::Local, RouteTarget::Other(o))
+                if o.starts_with("eni-") || o.starts_with("vpce-") => {}
+            (RouteTarget::Local, other) => {
+                return Err(format!(
+                    "the local route to {} in {} can only be replaced by a network interface or a Gateway Load Balancer endpoint, not {other} (InvalidParameterValue)",
+                    route.destination, t.id
+                ));
+            }
+            _ => self.check_route(&t, &route)?,
+        }
         self.table(table)?.routes[i] = route;
         self.touch(&t.vpc);
         Ok(())
@@ -1004,9 +1045,10 @@ pub struct NewPeering {
     pub accept: bool,
 }
 
-/// AWS treats two rules as the same when protocol, ports and peer match (descriptions aside).
+/// AWS treats two rules as the same when protocol, ports (ICMP type and code) and peer match,
+/// descriptions aside.
 fn same_rule(a: &SgRule, b: &SgRule) -> bool {
-    a.protocol == b.protocol && a.ports == b.ports && a.peer == b.peer
+    a.protocol == b.protocol && a.ports == b.ports && a.peer == b.peer && a.icmp == b.icmp
 }
 
 fn direction(egress: bool) -> &'static str {

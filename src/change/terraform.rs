@@ -199,6 +199,9 @@ fn id_prefix(ty: &str) -> &'static str {
 /// The plan phase of a piece of work (see the module doc).
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Phase {
+    /// A peering replaced destroy-first (Terraform's default) is gone before its successor,
+    /// which may join the same two VPCs, is requested.
+    ReplaceRemove,
     CreateContainer,
     Accept,
     RemovePart,
@@ -329,7 +332,12 @@ fn phases(rc: &ResourceChange) -> Vec<Phase> {
             });
         }
         if rc.deletes() {
-            out.push(Phase::RemoveContainer);
+            let destroy_first = rc.actions.first().is_some_and(|a| a == "delete") && rc.creates();
+            out.push(if destroy_first && rc.ty == "aws_vpc_peering_connection" {
+                Phase::ReplaceRemove
+            } else {
+                Phase::RemoveContainer
+            });
         }
     } else if rc.ty == "aws_vpc_peering_connection_accepter" {
         out.push(Phase::Accept);
@@ -844,26 +852,40 @@ fn step(
             let id = PeeringId::new(ctx.placeholders[&rc.address].clone());
             let vpc = VpcId::new(ctx.id(rc, after, "vpc_id")?);
             let peer = VpcId::new(ctx.id(rc, after, "peer_vpc_id")?);
-            let accept = after.get("auto_accept").and_then(Value::as_bool) == Some(true);
+            // `auto_accept` works only within one account and region (the provider's rule);
+            // otherwise an accepter must accept the connection.
+            let auto = after.get("auto_accept").and_then(Value::as_bool) == Some(true);
+            let peer_region = nonempty(after.get("peer_region")).map(Region::new);
+            let local = match (ed.model().vpcs.get(&vpc), ed.model().vpcs.get(&peer)) {
+                (Some(a), Some(b)) => {
+                    a.account == b.account
+                        && a.region == b.region
+                        && peer_region.as_ref().is_none_or(|r| r == &a.region)
+                }
+                _ => false,
+            };
+            let accept = auto && local;
             ed.create_peering(&NewPeering {
                 id: id.clone(),
                 vpc: vpc.clone(),
                 peer_vpc: peer.clone(),
                 peer_owner: nonempty(after.get("peer_owner_id")).map(AccountId::new),
-                peer_region: nonempty(after.get("peer_region")).map(Region::new),
+                peer_region,
                 accept,
             })?;
             Ok(Step::Done(format!(
                 "{id}: {vpc} ↔ {peer}, {}",
-                if accept {
-                    "accepted (auto_accept)"
-                } else {
-                    "pending acceptance"
+                match (accept, auto) {
+                    (true, _) => "accepted (auto_accept)",
+                    (false, true) => {
+                        "pending acceptance (auto_accept needs both VPCs in one account and region)"
+                    }
+                    (false, false) => "pending acceptance",
                 }
             )))
         }
         ("aws_vpc_peering_connection", Phase::AddPart) => Ok(Step::Nothing),
-        ("aws_vpc_peering_connection", Phase::RemoveContainer) => {
+        ("aws_vpc_peering_connection", Phase::RemoveContainer | Phase::ReplaceRemove) => {
             let id = PeeringId::new(ctx.id(rc, before, "id")?);
             ed.delete_peering(&id)?;
             Ok(Step::Done(format!("{id}: deleted")))

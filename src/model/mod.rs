@@ -313,6 +313,10 @@ pub struct SgRule {
     pub peer: RulePeer,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// For protocols without ports: `FromPort`/`ToPort` as written (an ICMP type and code),
+    /// not modelled for reachability but part of the rule's identity, as AWS compares rules.
+    #[serde(skip)]
+    pub icmp: Option<(i64, i64)>,
 }
 
 impl fmt::Display for SgRule {

@@ -737,12 +737,19 @@ impl Builder {
                 // icmp type/code and other protocols: ports are not modelled.
                 _ => PortRange::ALL,
             };
+            let icmp = match protocol {
+                Protocol::Number(n) if !Protocol::has_ports(n) => {
+                    Some((p.from_port.unwrap_or(-1), p.to_port.unwrap_or(-1)))
+                }
+                _ => None,
+            };
             let mut push = |peer: RulePeer, description: Option<String>| {
                 out.push(SgRule {
                     protocol,
                     ports,
                     peer,
                     description,
+                    icmp,
                 });
             };
             for r in &p.ip_ranges {
@@ -1642,7 +1649,8 @@ fn port_range(from: Option<i64>, to: Option<i64>) -> Option<PortRange> {
 }
 
 /// Converts one object of an edit (a what-if operation) exactly as the loader converts it;
-/// any diagnostic is an error, since an edit has no "skip and go on".
+/// an error-level diagnostic is an error, since an edit has no "skip and go on". Warnings are
+/// what AWS does silently too (a CIDR with host bits set is stored in canonical form).
 fn convert_one<T>(
     object: &str,
     f: impl FnOnce(&mut Builder, &At) -> Option<T>,
@@ -1653,14 +1661,15 @@ fn convert_one<T>(
         object: object.to_owned(),
     };
     let out = f(&mut b, &at);
-    match (out, b.diags.is_empty()) {
-        (Some(v), true) => Ok(v),
-        _ => Err(b
-            .diags
-            .iter()
-            .map(|d| d.message.clone())
-            .collect::<Vec<_>>()
-            .join("; ")),
+    let errors: Vec<String> = b
+        .diags
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .map(|d| d.message.clone())
+        .collect();
+    match out {
+        Some(v) if errors.is_empty() => Ok(v),
+        _ => Err(errors.join("; ")),
     }
 }
 
