@@ -2,8 +2,9 @@
 # Benchmarks per tier (issue 6): builds release, generates the S, M and L organisations into a
 # temporary folder and prints, for each tier, the median wall time and the peak memory (max RSS)
 # of `check` (load), `reach --layer network`, `reach --layer full`, `audit` (against the intent
-# scripts/gen-intent.py writes), `what-if` of one route, one security-group rule and one NACL
-# entry (scripts/make-changes.py picks them; the figure after load is the median of what
+# scripts/gen-intent.py writes), `what-if` of one route (in a hub's table and in a spoke's), one
+# security-group rule and one NACL entry (scripts/make-changes.py picks them; the figure after
+# load is the median of what
 # `--timings` reports for copy + apply + analysis), `diff` of the organisation and a copy with 1%
 # of its route tables and groups changed, and on M `query --batch` of 100,000 generated flows.
 # Not run by CI (CI runs scripts/test.sh only): timings belong here.
@@ -173,7 +174,8 @@ for tier in "${tiers[@]}"; do
     python3 scripts/gen-intent.py "$dir"
     measure "$tier" "audit (with intent)" "$bin" audit "$dir" --format json
     python3 scripts/make-changes.py "$dir" "$work/$tier-changes"
-    for c in route sg-rule nacl-entry; do
+    for c in route spoke-route sg-rule nacl-entry; do
+        [ -f "$work/$tier-changes/$c.json" ] || continue
         measure "$tier" "what-if $c" "$bin" what-if "$dir" --change "$work/$tier-changes/$c.json" --format json
         measure_after_load "$tier" "what-if $c" "$bin" what-if "$dir" --change "$work/$tier-changes/$c.json" --format json
     done

@@ -5,7 +5,9 @@
 
 writes into OUT:
   route.json       one CreateRoute: a /28 of a peer VPC over an active peering, in the first
-                   route table (sorted by file and id) whose VPC has one
+                   route table (sorted by file and id) whose VPC has one (in generated
+                   organisations, a hub: the worst case, every spoke is its neighbour)
+  spoke-route.json the same in the first route table whose VPC has exactly one peering
   sg-rule.json     one AuthorizeSecurityGroupIngress (tcp/5432 from 10.0.0.0/8) on the first
                    security group that some ENI carries
   nacl-entry.json  one CreateNetworkAclEntry (ingress rule 5 deny tcp/22 from 10.0.0.0/8) on the
@@ -32,6 +34,26 @@ def files(root, name):
     return sorted(out)
 
 
+def first_route(org, by_vpc, wanted):
+    """A CreateRoute to a /28 of a peer over an active peering, in the first route table
+    (sorted by file and id) whose VPC is `wanted`."""
+    for f in files(org, "describe-route-tables.json"):
+        for t in sorted(json.load(open(f))["RouteTables"], key=lambda t: t["RouteTableId"]):
+            if not wanted(t["VpcId"]):
+                continue
+            dests = {r.get("DestinationCidrBlock") for r in t.get("Routes", [])}
+            for pcx, peer in by_vpc.get(t["VpcId"], []):
+                for sub in ipaddress.ip_network(peer["CidrBlock"]).subnets(new_prefix=28):
+                    if str(sub) not in dests:
+                        return {
+                            "Action": "CreateRoute",
+                            "RouteTableId": t["RouteTableId"],
+                            "DestinationCidrBlock": str(sub),
+                            "VpcPeeringConnectionId": pcx,
+                        }
+    return None
+
+
 def main():
     if len(sys.argv) != 3:
         sys.exit(__doc__)
@@ -49,30 +71,13 @@ def main():
         by_vpc.setdefault(a["VpcId"], []).append((p["VpcPeeringConnectionId"], b))
         by_vpc.setdefault(b["VpcId"], []).append((p["VpcPeeringConnectionId"], a))
 
-    route = None
-    for f in files(org, "describe-route-tables.json"):
-        for t in sorted(json.load(open(f))["RouteTables"], key=lambda t: t["RouteTableId"]):
-            for pcx, peer in by_vpc.get(t["VpcId"], []):
-                net = ipaddress.ip_network(peer["CidrBlock"])
-                dests = {r.get("DestinationCidrBlock") for r in t.get("Routes", [])}
-                for sub in net.subnets(new_prefix=28):
-                    if str(sub) not in dests:
-                        route = {
-                            "Action": "CreateRoute",
-                            "RouteTableId": t["RouteTableId"],
-                            "DestinationCidrBlock": str(sub),
-                            "VpcPeeringConnectionId": pcx,
-                        }
-                        break
-                if route:
-                    break
-            if route:
-                break
-        if route:
-            break
+    route = first_route(org, by_vpc, lambda vpc: True)
     if route is None:
         sys.exit("make-changes.py: no route table with an active peering")
     json.dump([route], open(os.path.join(out, "route.json"), "w"), indent=2)
+    spoke = first_route(org, by_vpc, lambda vpc: len(by_vpc.get(vpc, [])) == 1)
+    if spoke:
+        json.dump([spoke], open(os.path.join(out, "spoke-route.json"), "w"), indent=2)
 
     carried = set()
     for f in files(org, "describe-network-interfaces.json"):

@@ -248,15 +248,20 @@ fn cidr_set(cidrs: &[IpNet]) -> IpSet {
 
 /// Where routing takes packets from a subnet class (steps 1–3), as destination sets per
 /// subnet, each with the class's source addresses that reach it.
+///
+/// With `only`, destinations in other VPCs are not computed at all (a scoped run: a source
+/// outside the scope matters only toward it).
 fn targets<'m>(
     model: &'m Model,
     parts: &HashMap<RouteTableId, Partition<'m>>,
     class: &SubnetClass<'m>,
     src_all: &IpSet,
+    only: Option<&BTreeSet<VpcId>>,
 ) -> Vec<Target<'m>> {
     let ix = model.index();
+    let wanted = |v: &VpcId| only.is_none_or(|o| o.contains(v));
     let mut out = Vec::new();
-    for ss in &class.subnets {
+    for ss in class.subnets.iter().filter(|s| wanted(&s.vpc)) {
         let own = cidr_set(&ss.cidrs).intersection(src_all);
         if !own.is_empty() {
             out.push(Target {
@@ -280,6 +285,7 @@ fn targets<'m>(
             continue;
         }
         match &r.target {
+            RouteTarget::Local if !wanted(class.vpc) => {}
             RouteTarget::Local => {
                 for sd in ix
                     .subnets_of(class.vpc)
@@ -295,6 +301,7 @@ fn targets<'m>(
                     .get(pcx)
                     .filter(|c| c.is_active())
                     .and_then(|c| c.peer_of(class.vpc))
+                    .filter(|p| wanted(&p.vpc))
                 else {
                     continue;
                 };
@@ -477,7 +484,8 @@ fn class_rows(
         classes: eni_classes(model, &class.subnets),
     };
     let mut sg_maps: SgMapCache<'_> = HashMap::new();
-    for t in targets(model, parts, class, &src_all) {
+    let only = opts.scope.as_ref().filter(|s| !s.contains(class.vpc));
+    for t in targets(model, parts, class, &src_all, only) {
         let sd = t.subnet;
         let src_set = t.src;
         if &sd.vpc == class.vpc && !opts.include_intra_vpc {
