@@ -348,28 +348,37 @@ fn open_to_world(model: &Model, within: Option<&BTreeSet<VpcId>>, out: &mut Vec<
     // reach is asked for the flows into them alone (from every VPC that can send any).
     let mut targets: std::collections::BTreeMap<VpcId, IpSet> = std::collections::BTreeMap::new();
     // A group counts when its VPC or a member's is in `within` (an interface may carry a group
-    // of another VPC).
-    let in_scope = |g: &SecurityGroup| {
-        within.is_none_or(|w| {
-            w.contains(&g.vpc)
-                || model
-                    .index()
-                    .members_of(&g.id)
-                    .iter()
-                    .filter_map(|e| model.network_interfaces.get(e))
-                    .any(|e| w.contains(&e.vpc))
-        })
+    // of another VPC); only groups with a world-open ingress rule matter.
+    let world_open = |g: &&SecurityGroup| {
+        g.ingress
+            .iter()
+            .any(|r| matches!(&r.peer, RulePeer::Cidr(c) if c.prefix_len() == 0))
     };
-    for sg in model
-        .security_groups
-        .values()
-        .filter(|g| {
-            g.ingress
-                .iter()
-                .any(|r| matches!(&r.peer, RulePeer::Cidr(c) if c.prefix_len() == 0))
-        })
-        .filter(|g| in_scope(g))
-    {
+    let groups: Vec<&SecurityGroup> = match within {
+        None => model.security_groups.values().filter(world_open).collect(),
+        Some(w) => {
+            let mut ids: BTreeSet<&SecurityGroupId> = model
+                .security_groups
+                .values()
+                .filter(|g| w.contains(&g.vpc))
+                .map(|g| &g.id)
+                .collect();
+            for v in w {
+                for s in model.index().subnets_of(v) {
+                    for e in model.index().enis_in(s) {
+                        if let Some(e) = model.network_interfaces.get(e) {
+                            ids.extend(e.groups.iter());
+                        }
+                    }
+                }
+            }
+            ids.into_iter()
+                .filter_map(|g| model.security_groups.get(g))
+                .filter(world_open)
+                .collect()
+        }
+    };
+    for sg in &groups {
         for e in model.index().members_of(&sg.id) {
             if let Some(e) = model.network_interfaces.get(e) {
                 let set = targets.entry(e.vpc.clone()).or_default();
@@ -398,7 +407,7 @@ fn open_to_world(model: &Model, within: Option<&BTreeSet<VpcId>>, out: &mut Vec<
     for r in rows.iter().filter(|r| r.via != "local") {
         by_subnet.entry(&r.dst_subnet).or_default().push(r);
     }
-    for sg in model.security_groups.values().filter(|g| in_scope(g)) {
+    for sg in groups {
         for rule in &sg.ingress {
             let RulePeer::Cidr(c) = &rule.peer else {
                 continue;

@@ -645,17 +645,23 @@ fn requirements(
 ) -> Vec<Finding> {
     // In the full layer endpoints are interface addresses: a zone's subnets stand for the
     // interfaces in them.
+    // Only for the VPCs the zones name (all of them, or the neighbourhood of a scope).
     let endpoints: BTreeMap<VpcId, IpSet> = match layer {
         Layer::Network => BTreeMap::new(),
         Layer::Full => {
-            let mut m: BTreeMap<VpcId, IpSet> = BTreeMap::new();
-            for e in model.network_interfaces.values() {
-                let s = m.entry(e.vpc.clone()).or_default();
-                *s = s.union(&IpSet::from_nets(
-                    e.addresses.iter().map(|a| ipnet::IpNet::from(*a)),
-                ));
-            }
-            m
+            let vpcs: BTreeSet<&VpcId> = zones.values().flat_map(|z| z.keys()).collect();
+            let ix = model.index();
+            vpcs.into_iter()
+                .map(|v| {
+                    let addrs = ix
+                        .subnets_of(v)
+                        .iter()
+                        .flat_map(|s| ix.enis_in(s))
+                        .filter_map(|e| model.network_interfaces.get(e))
+                        .flat_map(|e| e.addresses.iter().map(|a| ipnet::IpNet::from(*a)));
+                    (v.clone(), IpSet::from_nets(addrs))
+                })
+                .collect()
         }
     };
     let restrict = |vpc: &VpcId, set: &IpSet| match layer {
