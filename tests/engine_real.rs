@@ -339,6 +339,7 @@ fn multi_account_route_to_a_deleted_peering_is_peering_inactive() {
     let table = m
         .route_tables
         .get_mut(&RouteTableId::new("rtb-0039abf2a28b091bb"))
+        .map(std::sync::Arc::make_mut)
         .expect("X's subnet table");
     table.routes.push(Route {
         destination: RouteDestination::Cidr(net("10.3.0.0/16")),

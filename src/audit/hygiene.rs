@@ -355,7 +355,12 @@ fn open_to_world(model: &Model, within: Option<&BTreeSet<VpcId>>, out: &mut Vec<
             .any(|r| matches!(&r.peer, RulePeer::Cidr(c) if c.prefix_len() == 0))
     };
     let groups: Vec<&SecurityGroup> = match within {
-        None => model.security_groups.values().filter(world_open).collect(),
+        None => model
+            .security_groups
+            .values()
+            .map(|g| &**g)
+            .filter(world_open)
+            .collect(),
         Some(w) => {
             let mut ids: BTreeSet<&SecurityGroupId> = model
                 .security_groups
@@ -373,7 +378,7 @@ fn open_to_world(model: &Model, within: Option<&BTreeSet<VpcId>>, out: &mut Vec<
                 }
             }
             ids.into_iter()
-                .filter_map(|g| model.security_groups.get(g))
+                .filter_map(|g| model.security_groups.get(g).map(|g| &**g))
                 .filter(world_open)
                 .collect()
         }

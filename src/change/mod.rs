@@ -12,6 +12,7 @@ pub mod terraform;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::sync::Arc;
 
 use ipnet::IpNet;
 use serde::Serialize;
@@ -98,9 +99,13 @@ impl<'m> Editor<'m> {
     }
 
     fn table(&mut self, id: &RouteTableId) -> Res<&mut RouteTable> {
-        self.model.route_tables.get_mut(id).ok_or_else(|| {
-            format!("route table {id} does not exist (InvalidRouteTableID.NotFound)")
-        })
+        self.model
+            .route_tables
+            .get_mut(id)
+            .map(Arc::make_mut)
+            .ok_or_else(|| {
+                format!("route table {id} does not exist (InvalidRouteTableID.NotFound)")
+            })
     }
 
     fn subnet(&self, id: &SubnetId) -> Res<&Subnet> {
@@ -305,7 +310,7 @@ impl<'m> Editor<'m> {
             tags: Tags::new(),
             association_ids: BTreeMap::new(),
         };
-        self.model.route_tables.insert(id, table);
+        self.model.route_tables.insert(id, Arc::new(table));
         self.touch(&v.id);
         Ok(())
     }
@@ -466,6 +471,7 @@ impl<'m> Editor<'m> {
         self.model
             .security_groups
             .get_mut(id)
+            .map(Arc::make_mut)
             .ok_or_else(|| format!("security group {id} does not exist (InvalidGroup.NotFound)"))
     }
 
@@ -576,7 +582,7 @@ impl<'m> Editor<'m> {
         }
         self.model.security_groups.insert(
             id.clone(),
-            SecurityGroup {
+            Arc::new(SecurityGroup {
                 id,
                 name: name.to_owned(),
                 vpc: v.id.clone(),
@@ -585,7 +591,7 @@ impl<'m> Editor<'m> {
                 ingress: Vec::new(),
                 egress: Vec::new(),
                 tags: Tags::new(),
-            },
+            }),
         );
         self.touch(&v.id);
         Ok(())
@@ -611,9 +617,13 @@ impl<'m> Editor<'m> {
     }
 
     fn acl(&mut self, id: &NetworkAclId) -> Res<&mut NetworkAcl> {
-        self.model.network_acls.get_mut(id).ok_or_else(|| {
-            format!("network ACL {id} does not exist (InvalidNetworkAclID.NotFound)")
-        })
+        self.model
+            .network_acls
+            .get_mut(id)
+            .map(Arc::make_mut)
+            .ok_or_else(|| {
+                format!("network ACL {id} does not exist (InvalidNetworkAclID.NotFound)")
+            })
     }
 
     fn entries(&mut self, id: &NetworkAclId, egress: bool) -> Res<&mut Vec<NaclEntry>> {
@@ -738,7 +748,10 @@ impl<'m> Editor<'m> {
     ) -> Res<String> {
         let acl_vpc = self.acl(acl)?.vpc.clone();
         let vpc = self.same_vpc(subnet, acl, &acl_vpc)?;
-        for other in self.model.network_acls.values_mut() {
+        for other in self.model.network_acls.values_mut().filter(|a| {
+            a.subnets.contains(subnet) || a.association_ids.values().any(|x| x == subnet)
+        }) {
+            let other = Arc::make_mut(other);
             other.subnets.retain(|x| x != subnet);
             other.association_ids.retain(|_, x| x != subnet);
         }
@@ -772,7 +785,7 @@ impl<'m> Editor<'m> {
         }
         self.model.network_acls.insert(
             id.clone(),
-            NetworkAcl {
+            Arc::new(NetworkAcl {
                 id,
                 vpc: v.id.clone(),
                 account: v.account.clone(),
@@ -783,7 +796,7 @@ impl<'m> Editor<'m> {
                 egress: Vec::new(),
                 tags: Tags::new(),
                 association_ids: BTreeMap::new(),
-            },
+            }),
         );
         self.touch(&v.id);
         Ok(())

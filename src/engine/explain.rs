@@ -387,7 +387,7 @@ fn sg_decides<'m>(
 ) -> Option<(&'m SecurityGroup, &'m SgRule)> {
     eni.groups
         .iter()
-        .filter_map(|g| model.security_groups.get(g))
+        .filter_map(|g| model.security_groups.get(g).map(|g| &**g))
         .find_map(|sg| {
             let rules = if egress { &sg.egress } else { &sg.ingress };
             rules

@@ -172,7 +172,7 @@ impl<'m> Ctx<'m> {
         let subnets: Vec<&Subnet> = model.subnets.values().filter(|s| wanted(&s.vpc)).collect();
         // The groups of the interfaces in those subnets (normally groups of the same VPCs).
         let groups: Vec<&SecurityGroup> = match within {
-            None => model.security_groups.values().collect(),
+            None => model.security_groups.values().map(|g| &**g).collect(),
             Some(_) => {
                 let mut ids: BTreeSet<&SecurityGroupId> = BTreeSet::new();
                 for s in &subnets {
@@ -183,7 +183,7 @@ impl<'m> Ctx<'m> {
                     }
                 }
                 ids.into_iter()
-                    .filter_map(|g| model.security_groups.get(g))
+                    .filter_map(|g| model.security_groups.get(g).map(|g| &**g))
                     .collect()
             }
         };

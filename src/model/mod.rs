@@ -430,9 +430,9 @@ pub struct PrefixList {
 pub struct Model {
     pub vpcs: Arc<BTreeMap<VpcId, Vpc>>,
     pub subnets: Arc<BTreeMap<SubnetId, Subnet>>,
-    pub route_tables: BTreeMap<RouteTableId, RouteTable>,
-    pub network_acls: BTreeMap<NetworkAclId, NetworkAcl>,
-    pub security_groups: BTreeMap<SecurityGroupId, SecurityGroup>,
+    pub route_tables: BTreeMap<RouteTableId, Arc<RouteTable>>,
+    pub network_acls: BTreeMap<NetworkAclId, Arc<NetworkAcl>>,
+    pub security_groups: BTreeMap<SecurityGroupId, Arc<SecurityGroup>>,
     pub network_interfaces: Arc<BTreeMap<NetworkInterfaceId, NetworkInterface>>,
     /// Instance id → its primary ENI.
     pub instances: Arc<BTreeMap<InstanceId, NetworkInterfaceId>>,
@@ -441,6 +441,10 @@ pub struct Model {
     /// Accounts and regions the snapshot covers.
     pub locations: BTreeSet<(AccountId, Region)>,
     index: Index,
+}
+
+fn arcs<K: Ord, V>(m: BTreeMap<K, V>) -> BTreeMap<K, Arc<V>> {
+    m.into_iter().map(|(k, v)| (k, Arc::new(v))).collect()
 }
 
 /// The objects of a model, before indexing.
@@ -465,9 +469,9 @@ impl Model {
         let mut model = Model {
             vpcs: Arc::new(parts.vpcs),
             subnets: Arc::new(parts.subnets),
-            route_tables: parts.route_tables,
-            network_acls: parts.network_acls,
-            security_groups: parts.security_groups,
+            route_tables: arcs(parts.route_tables),
+            network_acls: arcs(parts.network_acls),
+            security_groups: arcs(parts.security_groups),
             network_interfaces: Arc::new(parts.network_interfaces),
             instances: Arc::new(parts.instances),
             peerings: parts.peerings,
