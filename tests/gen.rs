@@ -335,3 +335,37 @@ fn reach_agrees_with_explain_on_the_s_tier() {
         assert!(outcomes.len() >= 4, "{layer}: {outcomes:?}");
     }
 }
+
+/// Issue 6: identical output with one thread or two, through the binary's `--threads`, for the
+/// commands whose work runs in parallel: reach (both layers) on the S tier, and audit and
+/// what-if on a topology with its intent.
+#[test]
+fn output_is_identical_with_one_or_two_threads() {
+    let (dir, _) = gen_s(3);
+    let topology = Path::new(env!("CARGO_MANIFEST_DIR")).join("topologies/hub-and-spoke");
+    let change = topology.join("changes/risky-audit-to-prod-app.json");
+    let s = dir.path().to_str().unwrap();
+    let t = topology.to_str().unwrap();
+    let c = change.to_str().unwrap();
+    let commands: [&[&str]; 4] = [
+        &["reach", s, "--layer", "network", "--format", "json"],
+        &["reach", s, "--layer", "full", "--format", "json"],
+        &["audit", t, "--format", "json"],
+        &["what-if", t, "--change", c, "--format", "json"],
+    ];
+    for args in commands {
+        let run = |threads: &str| {
+            let out = crate::util::TestCommand::new(["--threads", threads])
+                .args(args)
+                .run();
+            assert!(out.code == 0 || out.code == 1, "{args:?}: {out:?}");
+            out.stdout
+        };
+        let (one, two) = (run("1"), run("2"));
+        assert!(!one.is_empty(), "{args:?}: no output");
+        assert!(
+            one == two,
+            "{args:?}: output differs between 1 and 2 threads"
+        );
+    }
+}
