@@ -80,6 +80,7 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<ExitCode> {
     };
     std::io::stdout().lock().write_all(text.as_bytes())?;
     let failing = report.findings.iter().any(|f| f.severity >= args.fail_on);
+    super::leak((report, loaded));
     Ok(ExitCode::from(if failing {
         exit::FINDINGS
     } else {

@@ -28,7 +28,9 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
         }
         Format::Table => write!(out, "{}", inventory.to_text())?,
     }
-    Ok(ExitCode::from(if !loaded.has_errors() {
+    let has_errors = loaded.has_errors();
+    super::leak(loaded);
+    Ok(ExitCode::from(if !has_errors {
         exit::OK
     } else if args.input.strict {
         exit::USAGE

@@ -107,6 +107,7 @@ pub fn run_diff(args: &DiffArgs) -> anyhow::Result<ExitCode> {
     let code = finish(&report, &args.impact);
     clock.lap("output");
     clock.print();
+    super::leak((report, before, after));
     code
 }
 
@@ -177,5 +178,6 @@ pub fn run_what_if(args: &WhatIfArgs) -> anyhow::Result<ExitCode> {
     let code = finish(&report, &args.impact);
     clock.lap("output");
     clock.print();
+    super::leak((report, after, loaded));
     code
 }
