@@ -1204,3 +1204,50 @@ fn routes_and_icmp_rules_as_aws_tells_them_apart() {
         "{err}"
     );
 }
+
+/// Groups AWS will not delete, and a reference that names one instance of a counted resource.
+#[test]
+fn terraform_deletes_and_instance_references_as_aws_and_terraform_do() {
+    let delete_sg = |id: &str| {
+        json!({"format_version": "1.2", "resource_changes": [{
+            "address": "aws_security_group.g", "mode": "managed", "type": "aws_security_group", "name": "g",
+            "change": {"actions": ["delete"], "before": {"id": id}, "after": null, "after_unknown": {}}}]})
+    };
+    for (id, want) in [
+        // prod's default group.
+        ("sg-0765c4be79933a37a", "CannotDelete"),
+        // audit-tools: prod-reporting's ingress rule references it.
+        (
+            "sg-09ae775202db90ebf",
+            "referenced by a rule of sg-011a5652ee2d72296",
+        ),
+    ] {
+        let p = terraform::parse(&delete_sg(id).to_string(), Path::new("plan.json")).unwrap();
+        let err = terraform::apply(&mut model(HUB), &p).unwrap_err();
+        assert!(err.message.contains(want), "{err}");
+    }
+    let table = |i: u64| {
+        json!({"address": format!("aws_route_table.t[{i}]"), "mode": "managed", "type": "aws_route_table",
+               "name": "t", "index": i,
+               "change": {"actions": ["create"], "before": null,
+                          "after": {"vpc_id": "vpc-0185b51997c05f28a", "route": []},
+                          "after_unknown": {"id": true}}})
+    };
+    let plan = json!({"format_version": "1.2", "resource_changes": [
+        table(0), table(1),
+        {"address": "aws_route_table_association.a", "mode": "managed", "type": "aws_route_table_association", "name": "a",
+         "change": {"actions": ["create"], "before": null, "after": {"subnet_id": "subnet-0a535316883d859e1"},
+                    "after_unknown": {"id": true, "route_table_id": true}}}],
+        "configuration": {"root_module": {"resources": [
+            {"address": "aws_route_table_association.a",
+             "expressions": {"route_table_id": {"references": ["aws_route_table.t[1].id", "aws_route_table.t[1]", "aws_route_table.t"]}}}]}}});
+    let mut m = model(HUB);
+    let p = terraform::parse(&plan.to_string(), Path::new("plan.json")).unwrap();
+    terraform::apply(&mut m, &p).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        m.index()
+            .associated_route_table(&SubnetId::new("subnet-0a535316883d859e1"))
+            .map(|t| t.to_string()),
+        Some("rtb-(aws_route_table.t[1])".to_owned())
+    );
+}

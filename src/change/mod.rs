@@ -599,6 +599,23 @@ impl<'m> Editor<'m> {
 
     pub fn delete_group(&mut self, id: &SecurityGroupId) -> Res<()> {
         let g = self.group(id)?.clone();
+        if g.name == "default" {
+            return Err(format!(
+                "{id} is its VPC's default group and cannot be deleted (CannotDelete)"
+            ));
+        }
+        if let Some(other) = self.model.security_groups.values().find(|o| {
+            o.id != *id
+                && o.ingress
+                    .iter()
+                    .chain(&o.egress)
+                    .any(|r| r.peer == RulePeer::Group(id.clone()))
+        }) {
+            return Err(format!(
+                "{id} is still referenced by a rule of {} (DependencyViolation)",
+                other.id
+            ));
+        }
         if let Some(e) = self
             .model
             .network_interfaces
@@ -981,7 +998,14 @@ impl<'m> Editor<'m> {
         let pl = self.model.prefix_lists.get_mut(id).ok_or_else(|| {
             format!("prefix list {id} does not exist (InvalidPrefixListID.NotFound)")
         })?;
-        if pl.owner.as_ref().is_some_and(|o| o.as_str() == "AWS") {
+        // AWS-managed lists, and service prefix lists (`com.amazonaws.…`, from
+        // describe-prefix-lists, which names no owner), cannot be modified.
+        if pl.owner.as_ref().is_some_and(|o| o.as_str() == "AWS")
+            || pl
+                .name
+                .as_deref()
+                .is_some_and(|n| n.starts_with("com.amazonaws."))
+        {
             return Err(format!(
                 "{id} is AWS-managed and cannot be modified (PrefixListNotModifiable)"
             ));

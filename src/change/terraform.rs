@@ -391,10 +391,17 @@ impl Ctx<'_> {
                 .iter()
                 .filter(|c| c.creates() && c.base() == base)
                 .collect();
-            let pick = match created.as_slice() {
-                [] => None,
-                [one] => Some(*one),
-                many => many.iter().copied().find(|c| c.index == rc.index),
+            // A reference with its own instance key (`aws_x.y[1]`) names that instance; else
+            // the only instance, or the one with the referring resource's own key.
+            let exact = format!("{}{}.{}", rc.module, ty, name);
+            let pick = if name.contains('[') {
+                created.iter().copied().find(|c| c.address == exact)
+            } else {
+                match created.as_slice() {
+                    [] => None,
+                    [one] => Some(*one),
+                    many => many.iter().copied().find(|c| c.index == rc.index),
+                }
             };
             if let Some(c) = pick {
                 return self.placeholders.get(&c.address).cloned();
