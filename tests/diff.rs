@@ -1251,3 +1251,42 @@ fn terraform_deletes_and_instance_references_as_aws_and_terraform_do() {
         Some("rtb-(aws_route_table.t[1])".to_owned())
     );
 }
+
+/// `graph --change`/`--terraform-plan` draws what a proposed change adds: here the new dev ↔
+/// prod peering, marked added and coloured by its high exposure; a rejected change exits 2.
+#[test]
+fn graph_of_a_proposed_change() {
+    let out = TestCommand::new(["graph", "--format", "mermaid", "--terraform-plan"])
+        .arg(change_file("risky-dev-prod-peering.tfplan.json"))
+        .arg(topology(HUB))
+        .run();
+    assert_eq!(out.code, 0, "{out:?}");
+    let line = out
+        .stdout
+        .lines()
+        .find(|l| l.contains("pcx-(aws_vpc_peering_connection.dev_prod)"))
+        .unwrap_or_else(|| panic!("no new peering in {}", out.stdout));
+    assert!(
+        line.contains("[added peering]") && line.contains("exposure-high"),
+        "{line}"
+    );
+    assert!(
+        out.stderr
+            .contains("not applied: aws_s3_bucket.peering_flow_logs")
+    );
+    let dir = Dir::new();
+    dir.write(
+        "bad.json",
+        json!([{"Action": "DeleteRoute", "RouteTableId": AUDIT_MAIN, "DestinationCidrBlock": "10.9.0.0/16"}]).to_string(),
+    );
+    let out = TestCommand::new(["graph", "--format", "dot", "--change"])
+        .arg(dir.path().join("bad.json"))
+        .arg(topology(HUB))
+        .run();
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr.contains("InvalidRoute.NotFound"),
+        "{}",
+        out.stderr
+    );
+}

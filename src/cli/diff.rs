@@ -111,6 +111,35 @@ pub fn run_diff(args: &DiffArgs) -> anyhow::Result<ExitCode> {
     code
 }
 
+/// Applies a change file or a Terraform plan to `model`; prints why it cannot be (exit 2) and
+/// what was not applied (a warning).
+pub(super) fn propose(
+    model: &mut crate::model::Model,
+    change: Option<&std::path::Path>,
+    plan: Option<&std::path::Path>,
+) -> Result<crate::change::Applied, ExitCode> {
+    let Some(path) = change.or(plan) else {
+        unreachable!("clap requires --change or --terraform-plan")
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        eprintln!("peerscope: {}: {e}", path.display());
+        ExitCode::from(exit::USAGE)
+    })?;
+    let applied = if change.is_some() {
+        ec2::parse(&text, path).and_then(|ops| ec2::apply(model, &ops))
+    } else {
+        terraform::parse(&text, path).and_then(|p| terraform::apply(model, &p))
+    }
+    .map_err(|e| {
+        eprintln!("peerscope: {}: {e}", path.display());
+        ExitCode::from(exit::USAGE)
+    })?;
+    for n in &applied.not_understood {
+        eprintln!("peerscope: warning: not applied: {n}");
+    }
+    Ok(applied)
+}
+
 pub fn run_what_if(args: &WhatIfArgs) -> anyhow::Result<ExitCode> {
     let mut clock = Clock::new(args.impact.timings);
     let intent = match super::load_intent(args.impact.intent.as_deref(), &[&args.snapshot]) {
@@ -125,43 +154,14 @@ pub fn run_what_if(args: &WhatIfArgs) -> anyhow::Result<ExitCode> {
     let before = &loaded.model;
     let mut after = before.clone();
     clock.lap("copy");
-    let applied = if let Some(path) = &args.change {
-        let text = match std::fs::read_to_string(path) {
-            Ok(t) => t,
-            Err(e) => {
-                eprintln!("peerscope: {}: {e}", path.display());
-                return Ok(ExitCode::from(exit::USAGE));
-            }
-        };
-        ec2::parse(&text, path).and_then(|ops| ec2::apply(&mut after, &ops))
-    } else if let Some(path) = &args.terraform_plan {
-        let text = match std::fs::read_to_string(path) {
-            Ok(t) => t,
-            Err(e) => {
-                eprintln!("peerscope: {}: {e}", path.display());
-                return Ok(ExitCode::from(exit::USAGE));
-            }
-        };
-        terraform::parse(&text, path).and_then(|plan| terraform::apply(&mut after, &plan))
-    } else {
-        unreachable!("clap requires --change or --terraform-plan")
-    };
-    let applied = match applied {
+    let applied = match propose(
+        &mut after,
+        args.change.as_deref(),
+        args.terraform_plan.as_deref(),
+    ) {
         Ok(a) => a,
-        Err(e) => {
-            let file = args
-                .change
-                .as_ref()
-                .or(args.terraform_plan.as_ref())
-                .map(|p| p.display().to_string())
-                .unwrap_or_default();
-            eprintln!("peerscope: {file}: {e}");
-            return Ok(ExitCode::from(exit::USAGE));
-        }
+        Err(code) => return Ok(code),
     };
-    for n in &applied.not_understood {
-        eprintln!("peerscope: warning: not applied: {n}");
-    }
     clock.lap("apply");
     let mut report = diff(
         before,

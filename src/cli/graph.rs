@@ -1,9 +1,9 @@
 //! `peerscope graph`: draw a snapshot's peerings, coloured by its audit (and, with `--diff`,
-//! what a second snapshot changes), as a self-contained HTML page, Graphviz DOT or SVG, or
-//! Mermaid.
+//! what a second snapshot changes, or with `--change`/`--terraform-plan` what a proposed change
+//! does), as a self-contained HTML page, Graphviz DOT or SVG, or Mermaid.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, ExitCode, Stdio};
 
 use super::{SnapshotArgs, exit};
@@ -33,8 +33,14 @@ pub struct GraphArgs {
     #[arg(long, value_name = "FILE")]
     pub intent: Option<PathBuf>,
     /// A second snapshot, the "after": mark the peerings and findings the change adds or removes.
-    #[arg(long, value_name = "OTHER")]
+    #[arg(long, value_name = "OTHER", conflicts_with_all = ["change", "terraform_plan"])]
     pub diff: Option<PathBuf>,
+    /// A proposed change (EC2 operations, as for `what-if`): draw what it adds and removes.
+    #[arg(long, value_name = "FILE", conflicts_with = "terraform_plan")]
+    pub change: Option<PathBuf>,
+    /// A Terraform plan (`terraform show -json`), as for `what-if`: draw what it adds and removes.
+    #[arg(long, value_name = "FILE")]
+    pub terraform_plan: Option<PathBuf>,
     /// Override the intent's layer.
     #[arg(long, value_enum)]
     pub layer: Option<crate::engine::Layer>,
@@ -48,42 +54,14 @@ pub struct GraphArgs {
     pub out: Option<PathBuf>,
 }
 
-/// The intent named by `--intent`, else `SNAPSHOT/intent.toml` when present. `Err` carries the
-/// exit code after the mistakes were printed.
-pub(super) fn find_intent(
-    explicit: Option<&Path>,
-    snapshot: &Path,
-) -> Result<Option<Intent>, ExitCode> {
-    let path = explicit.map(Path::to_path_buf).or_else(|| {
-        let p = snapshot.join("intent.toml");
-        p.is_file().then_some(p)
-    });
-    match path {
-        None => Ok(None),
-        Some(p) => Intent::load(&p).map(Some).map_err(|errors| {
-            eprintln!("{errors}");
-            eprintln!(
-                "peerscope: {} mistake(s) in the intent file",
-                errors.0.len()
-            );
-            ExitCode::from(exit::USAGE)
-        }),
-    }
-}
-
-/// The pictures of one snapshot: in the audit's layer, and with `both` (the HTML page, when
+/// The pictures of one model: in the audit's layer, and with `both` (the HTML page, when
 /// `--layer` does not fix one and the snapshot has network interfaces) also in the other.
 fn pictures(
-    input: &SnapshotArgs,
+    model: &crate::model::Model,
     intent: Option<&Intent>,
     args: &GraphArgs,
     both: bool,
-) -> anyhow::Result<Result<Vec<Graph>, ExitCode>> {
-    let loaded = match super::load(input)? {
-        Ok(l) => l,
-        Err(code) => return Ok(Err(code)),
-    };
-    let model = &loaded.model;
+) -> Vec<Graph> {
     let opts = Options {
         subnets: args.subnets,
     };
@@ -97,11 +75,11 @@ fn pictures(
         let report = audit(model, intent, Some(other));
         out.push(graph::build(model, Some(&report), intent, &opts));
     }
-    Ok(Ok(out))
+    out
 }
 
 pub fn run(args: &GraphArgs) -> anyhow::Result<ExitCode> {
-    let intent = match find_intent(args.intent.as_deref(), &args.input.snapshot) {
+    let intent = match super::load_intent(args.intent.as_deref(), &[&args.input.snapshot]) {
         Ok(i) => i,
         Err(code) => return Ok(code),
     };
@@ -111,30 +89,51 @@ pub fn run(args: &GraphArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let both = args.format == GraphFormat::Html;
-    let mut layers = match pictures(&args.input, intent.as_ref(), args, both)? {
-        Ok(g) => g,
+    let loaded = match super::load(&args.input)? {
+        Ok(l) => l,
         Err(code) => return Ok(code),
     };
+    let mut layers = pictures(&loaded.model, intent.as_ref(), args, both);
     let mut title = args.input.snapshot.display().to_string();
-    if let Some(other) = &args.diff {
-        let after_input = SnapshotArgs {
+    // The "after": a second snapshot, or this one with a proposed change applied.
+    let after = if let Some(other) = &args.diff {
+        let after = match super::load(&SnapshotArgs {
             snapshot: other.clone(),
             strict: args.input.strict,
-        };
-        let after = match pictures(&after_input, intent.as_ref(), args, both)? {
-            Ok(g) => g,
+        })? {
+            Ok(l) => l,
             Err(code) => return Ok(code),
         };
+        title = format!("{title} → {}", other.display());
+        Some(after.model)
+    } else if args.change.is_some() || args.terraform_plan.is_some() {
+        let mut after = loaded.model.clone();
+        if let Err(code) = super::diff::propose(
+            &mut after,
+            args.change.as_deref(),
+            args.terraform_plan.as_deref(),
+        ) {
+            return Ok(code);
+        }
+        let file = args.change.as_ref().or(args.terraform_plan.as_ref());
+        title = format!(
+            "{title} + {}",
+            file.map(|f| f.display().to_string()).unwrap_or_default()
+        );
+        Some(after)
+    } else {
+        None
+    };
+    if let Some(after) = after {
         // Each layer of the after against the same layer before (a layer only one side has
         // is left out).
-        layers = after
+        layers = pictures(&after, intent.as_ref(), args, both)
             .into_iter()
             .filter_map(|a| {
                 let b = layers.iter().find(|b| b.layer == a.layer)?;
                 Some(graph::diff(b, a))
             })
             .collect();
-        title = format!("{title} → {}", other.display());
     }
     let Some(g) = layers.first() else {
         anyhow::bail!("the two snapshots were audited in different layers: add --layer");
