@@ -332,11 +332,11 @@ pub fn audit_scoped(
 ) -> AuditReport {
     let layer = layer_for(model, intent, layer);
     let rows = match intent {
-        Some(_) => reach(
+        Some(i) => reach(
             model,
             &ReachOptions {
                 layer: Some(layer),
-                include_intra_vpc: true,
+                include_intra_vpc: needs_intra_vpc(model, i, layer, scope),
                 scope: scope.cloned(),
                 ..Default::default()
             },
@@ -344,6 +344,32 @@ pub fn audit_scoped(
         None => Vec::new(),
     };
     audit_rows(model, intent, layer, scope, &rows)
+}
+
+/// Whether the audit needs flows within a VPC: when the intent audits them, or when a
+/// requirement's two zones share a VPC. Otherwise `reach` skips them (they are about half of
+/// its work on a generated organisation).
+fn needs_intra_vpc(
+    model: &Model,
+    intent: &Intent,
+    layer: Layer,
+    scope: Option<&BTreeSet<VpcId>>,
+) -> bool {
+    if intent.audit_intra_vpc {
+        return true;
+    }
+    let within = scope.map(|s| model.neighbourhood(s));
+    let zones = intent.resolve_within(model, within.as_ref());
+    let empty = BTreeMap::new();
+    intent
+        .require
+        .iter()
+        .filter(|r| r.layer.is_none_or(|l| l == layer))
+        .any(|r| {
+            let from = zones.get(&r.from).unwrap_or(&empty);
+            let to = zones.get(&r.to).unwrap_or(&empty);
+            from.keys().any(|v| to.contains_key(v))
+        })
 }
 
 /// The layer an audit uses: the one asked for, else the intent's, else full when the
