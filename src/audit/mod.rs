@@ -346,10 +346,10 @@ pub fn audit_scoped(
     audit_rows(model, intent, layer, scope, &rows)
 }
 
-/// Whether the audit needs flows within a VPC: when the intent audits them, or when a
-/// requirement's two zones share a VPC. Otherwise `reach` skips them (they are about half of
-/// its work on a generated organisation).
-fn needs_intra_vpc(
+/// Whether the audit needs flows within a VPC (the rows given to [`audit_rows`]): when the
+/// intent audits them, or when a requirement's two zones share a VPC. Otherwise `reach` skips
+/// them (they are about half of its work on a generated organisation).
+pub fn needs_intra_vpc(
     model: &Model,
     intent: &Intent,
     layer: Layer,

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::audit::{AuditReport, Finding, Kind, Severity, audit_rows, layer_for};
+use crate::audit::{AuditReport, Finding, Kind, Severity, audit_rows, layer_for, needs_intra_vpc};
 use crate::change::Applied;
 use crate::engine::Layer;
 use crate::engine::reach::{ReachOptions, ReachRow, reach};
@@ -253,11 +253,16 @@ pub fn diff(
         if scope.is_empty() {
             return (Vec::new(), opts.intent.map(|_| empty_report(layer)));
         }
+        // Flows within a VPC only when the diff or the audit asks for them.
+        let intra = opts.include_intra_vpc
+            || opts
+                .intent
+                .is_some_and(|i| needs_intra_vpc(m, i, layer, Some(&scope)));
         let rows = reach(
             m,
             &ReachOptions {
                 layer: Some(layer),
-                include_intra_vpc: true,
+                include_intra_vpc: intra,
                 scope: Some(scope.clone()),
                 ..Default::default()
             },
