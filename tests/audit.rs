@@ -10,7 +10,7 @@ use peerscope::report::audit::{Context, Json, Markdown, Reporter, Sarif, Table};
 use peerscope::snapshot;
 use serde_json::Value;
 
-use crate::util::{Dir, TestCommand};
+use crate::util::{Dir, TestCommand, copy_tree};
 
 fn topologies() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("topologies");
@@ -204,19 +204,6 @@ fn fingerprints_are_stable_across_runs_and_unrelated_changes() {
                 "{}: fingerprint {fp} changed after an unrelated change",
                 name(&t)
             );
-        }
-    }
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dst = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            std::fs::create_dir_all(&dst).unwrap();
-            copy_tree(&e.path(), &dst);
-        } else {
-            std::fs::copy(e.path(), dst).unwrap();
         }
     }
 }

@@ -16,7 +16,7 @@ use peerscope::report::diff::{Format, render};
 use peerscope::snapshot;
 use serde_json::{Value, json};
 
-use crate::util::{Dir, TestCommand};
+use crate::util::{Dir, TestCommand, copy_tree};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
@@ -536,19 +536,6 @@ fn identical_snapshots_give_an_empty_diff() {
             .run();
         assert_eq!(out.code, 0, "{name}: {out:?}");
         assert!(out.stdout.contains("no change"), "{}", out.stdout);
-    }
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dst = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            std::fs::create_dir_all(&dst).unwrap();
-            copy_tree(&e.path(), &dst);
-        } else {
-            std::fs::copy(e.path(), dst).unwrap();
-        }
     }
 }
 

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{Component, Finding, Kind, Severity, fingerprint};
+use super::{Component, Finding, Kind, Severity, Zones, fingerprint};
 use crate::engine::Layer;
 use crate::engine::reach::{ReachOptions, reach};
 use crate::intent::Intent;
@@ -59,10 +59,11 @@ pub fn findings(
     model: &Model,
     intent: Option<&Intent>,
     within: Option<&BTreeSet<VpcId>>,
+    zones: &Zones,
 ) -> Vec<Finding> {
     let wanted = |v: &VpcId| within.is_none_or(|w| w.contains(v));
     let mut out = Vec::new();
-    routes(model, intent, within, &mut out);
+    routes(model, intent, within, zones, &mut out);
     peerings(model, intent, &wanted, &mut out);
     group_references(model, &wanted, &mut out);
     open_to_world(model, within, &mut out);
@@ -124,16 +125,14 @@ fn used_subnets(
     any_rule.then_some(used)
 }
 
-type Zones = std::collections::BTreeMap<String, std::collections::BTreeMap<VpcId, IpSet>>;
-
 fn routes(
     model: &Model,
     intent: Option<&Intent>,
     within: Option<&BTreeSet<VpcId>>,
+    zones: &Zones,
     out: &mut Vec<Finding>,
 ) {
     let wanted = |v: &VpcId| within.is_none_or(|w| w.contains(v));
-    let mut zones: Option<Zones> = None;
     for t in model.route_tables.values().filter(|t| wanted(&t.vpc)) {
         for r in &t.routes {
             let dest = r.destination.to_string();
@@ -235,7 +234,6 @@ fn routes(
             if peer_family.is_empty() || !peer_family.is_subset(&route) {
                 continue;
             }
-            let zones = zones.get_or_insert_with(|| intent.resolve_within(model, within));
             let all: BTreeSet<SubnetId> = model
                 .index()
                 .subnets_of(&peer.vpc)

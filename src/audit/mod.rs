@@ -331,45 +331,63 @@ pub fn audit_scoped(
     scope: Option<&BTreeSet<VpcId>>,
 ) -> AuditReport {
     let layer = layer_for(model, intent, layer);
+    let prepared = prepare(model, intent, scope);
     let rows = match intent {
         Some(i) => reach(
             model,
             &ReachOptions {
                 layer: Some(layer),
-                include_intra_vpc: needs_intra_vpc(model, i, layer, scope),
+                include_intra_vpc: prepared.needs_intra_vpc(i, layer),
                 scope: scope.cloned(),
                 ..Default::default()
             },
         ),
         None => Vec::new(),
     };
-    audit_rows(model, intent, layer, scope, &rows)
+    audit_rows(model, intent, layer, scope, &prepared, &rows)
 }
 
-/// Whether the audit needs flows within a VPC (the rows given to [`audit_rows`]): when the
-/// intent audits them, or when a requirement's two zones share a VPC. Otherwise `reach` skips
-/// them (they are about half of its work on a generated organisation).
-pub fn needs_intra_vpc(
+/// Intent zones resolved on a model: zone name → its addresses per VPC.
+pub type Zones = BTreeMap<String, BTreeMap<VpcId, IpSet>>;
+
+/// What an audit works out once, before its flows are computed: the VPCs a scoped audit looks
+/// at (the scope and its peers) and the intent's zones there.
+pub struct Prepared {
+    within: Option<BTreeSet<VpcId>>,
+    zones: Zones,
+}
+
+pub fn prepare(
     model: &Model,
-    intent: &Intent,
-    layer: Layer,
+    intent: Option<&Intent>,
     scope: Option<&BTreeSet<VpcId>>,
-) -> bool {
-    if intent.audit_intra_vpc {
-        return true;
-    }
+) -> Prepared {
     let within = scope.map(|s| model.neighbourhood(s));
-    let zones = intent.resolve_within(model, within.as_ref());
-    let empty = BTreeMap::new();
-    intent
-        .require
-        .iter()
-        .filter(|r| r.layer.is_none_or(|l| l == layer))
-        .any(|r| {
-            let from = zones.get(&r.from).unwrap_or(&empty);
-            let to = zones.get(&r.to).unwrap_or(&empty);
-            from.keys().any(|v| to.contains_key(v))
-        })
+    let zones = intent
+        .map(|i| i.resolve_within(model, within.as_ref()))
+        .unwrap_or_default();
+    Prepared { within, zones }
+}
+
+impl Prepared {
+    /// Whether the audit needs flows within a VPC: when the intent audits them, or when a
+    /// requirement's two zones share a VPC. Otherwise `reach` skips them (they are about half
+    /// of its work on a generated organisation).
+    pub fn needs_intra_vpc(&self, intent: &Intent, layer: Layer) -> bool {
+        if intent.audit_intra_vpc {
+            return true;
+        }
+        let empty = BTreeMap::new();
+        intent
+            .require
+            .iter()
+            .filter(|r| r.layer.is_none_or(|l| l == layer))
+            .any(|r| {
+                let from = self.zones.get(&r.from).unwrap_or(&empty);
+                let to = self.zones.get(&r.to).unwrap_or(&empty);
+                from.keys().any(|v| to.contains_key(v))
+            })
+    }
 }
 
 /// The layer an audit uses: the one asked for, else the intent's, else full when the
@@ -384,24 +402,29 @@ pub fn layer_for(model: &Model, intent: Option<&Intent>, layer: Option<Layer>) -
         })
 }
 
-/// [`audit_scoped`] over reach rows already computed (with intra-VPC flows, in `layer`, for
-/// the same scope): what-if and diff compute rows once for both the flow diff and the audit.
+/// [`audit_scoped`] over reach rows already computed (in `layer`, for the same scope, with the
+/// flows within a VPC when [`Prepared::needs_intra_vpc`] says so): what-if and diff compute
+/// rows once for both the flow diff and the audit.
 pub fn audit_rows(
     model: &Model,
     intent: Option<&Intent>,
     layer: Layer,
     scope: Option<&BTreeSet<VpcId>>,
+    prepared: &Prepared,
     rows: &[ReachRow],
 ) -> AuditReport {
     let mut findings = Vec::new();
+    let zones = &prepared.zones;
     if let Some(intent) = intent {
-        let within = scope.map(|s| model.neighbourhood(s));
-        let zones = intent.resolve_within(model, within.as_ref());
-        findings.extend(exposures(model, intent, &zones, rows, layer));
-        findings.extend(requirements(model, intent, &zones, rows, layer, scope));
+        findings.extend(exposures(model, intent, zones, rows, layer));
+        findings.extend(requirements(model, intent, zones, rows, layer, scope));
     }
-    let within = scope.map(|s| model.neighbourhood(s));
-    findings.extend(hygiene::findings(model, intent, within.as_ref()));
+    findings.extend(hygiene::findings(
+        model,
+        intent,
+        prepared.within.as_ref(),
+        zones,
+    ));
     findings.sort_by(|a, b| {
         (
             std::cmp::Reverse(a.severity),
@@ -432,7 +455,7 @@ pub fn audit_rows(
 /// The box a rule covers between two VPCs; `None` when one of its zones has no address in
 /// them, so irrelevant rules cost nothing per row.
 fn zone_box(
-    zones: &BTreeMap<String, BTreeMap<VpcId, IpSet>>,
+    zones: &Zones,
     from: &str,
     to: &str,
     src_vpc: &VpcId,
@@ -463,7 +486,7 @@ fn account_of(model: &Model, vpc: &VpcId) -> AccountId {
 fn exposures(
     model: &Model,
     intent: &Intent,
-    zones: &BTreeMap<String, BTreeMap<VpcId, IpSet>>,
+    zones: &Zones,
     rows: &[ReachRow],
     layer: Layer,
 ) -> Vec<Finding> {
@@ -664,7 +687,7 @@ fn merge_boxes(boxes: Vec<Bx>) -> Vec<Bx> {
 fn requirements(
     model: &Model,
     intent: &Intent,
-    zones: &BTreeMap<String, BTreeMap<VpcId, IpSet>>,
+    zones: &Zones,
     rows: &[ReachRow],
     layer: Layer,
     scope: Option<&BTreeSet<VpcId>>,

@@ -482,9 +482,42 @@ impl Ctx<'_> {
     }
 }
 
-/// Is a nested set attribute unknown until apply (as a whole)?
-fn unknown_whole(rc: &ResourceChange, key: &str) -> bool {
-    rc.after_unknown.get(key).and_then(Value::as_bool) == Some(true)
+/// An inline block of a container's change (`route`, `ingress`, `entry`, `subnet_ids`, …).
+enum Inline<'v> {
+    /// Unknown until apply as a whole: the object's parts are left as they are.
+    Unknown,
+    /// Not in the plan, or the same before and after (an update that does not touch it).
+    Unchanged,
+    /// What the block holds after the change.
+    Set(&'v [Value]),
+}
+
+fn inline<'v>(rc: &'v ResourceChange, key: &str) -> Inline<'v> {
+    if rc.after_unknown.get(key).and_then(Value::as_bool) == Some(true) {
+        return Inline::Unknown;
+    }
+    match rc.after.get(key).and_then(Value::as_array) {
+        Some(list) if rc.creates() || rc.after.get(key) != rc.before.get(key) => Inline::Set(list),
+        _ => Inline::Unchanged,
+    }
+}
+
+/// The state a part's change is read from: before for its removal, after for its addition.
+fn side(rc: &ResourceChange, phase: Phase) -> &Value {
+    if phase == Phase::RemovePart {
+        &rc.before
+    } else {
+        &rc.after
+    }
+}
+
+/// One line for what a container's inline blocks did; nothing when none changed.
+fn summary(id: &dyn std::fmt::Display, lines: &[String]) -> Step {
+    if lines.is_empty() {
+        Step::Nothing
+    } else {
+        Step::Done(format!("{id}: {}", lines.join(", ")))
+    }
 }
 
 fn elems<'v>(obj: &'v Value, key: &str) -> &'v [Value] {
@@ -530,17 +563,16 @@ fn step(
             Ok(Step::Done(format!("{id}: new route table in {vpc}")))
         }
         ("aws_route_table", Phase::AddPart) => {
-            if unknown_whole(rc, "route") {
-                return Ok(Step::Skipped(
-                    "route is unknown until apply: the table's routes are left as they are".into(),
-                ));
-            }
-            let Some(list) = after.get("route").and_then(Value::as_array) else {
-                return Ok(Step::Nothing);
+            let list = match inline(rc, "route") {
+                Inline::Unknown => {
+                    return Ok(Step::Skipped(
+                        "route is unknown until apply: the table's routes are left as they are"
+                            .into(),
+                    ));
+                }
+                Inline::Unchanged => return Ok(Step::Nothing),
+                Inline::Set(list) => list,
             };
-            if !rc.creates() && after.get("route") == before.get("route") {
-                return Ok(Step::Nothing);
-            }
             let id = RouteTableId::new(table_id(ctx, rc)?);
             let mut routes = Vec::new();
             for (i, r) in list.iter().enumerate() {
@@ -629,16 +661,14 @@ fn step(
             let id = SecurityGroupId::new(group_id(ctx, rc)?);
             let mut lines = Vec::new();
             for (key, egress) in [("ingress", false), ("egress", true)] {
-                if unknown_whole(rc, key) {
-                    lines.push(format!("{key} unknown until apply: left as it is"));
-                    continue;
-                }
-                let Some(list) = after.get(key).and_then(Value::as_array) else {
-                    continue;
+                let list = match inline(rc, key) {
+                    Inline::Unknown => {
+                        lines.push(format!("{key} unknown until apply: left as it is"));
+                        continue;
+                    }
+                    Inline::Unchanged => continue,
+                    Inline::Set(list) => list,
                 };
-                if !rc.creates() && after.get(key) == before.get(key) {
-                    continue;
-                }
                 let mut perms = Vec::new();
                 for (i, r) in list.iter().enumerate() {
                     let unknown = rc
@@ -681,10 +711,7 @@ fn step(
                 lines.push(format!("{} {key} rule(s)", rules.len()));
                 ed.set_rules(&id, egress, rules)?;
             }
-            if lines.is_empty() {
-                return Ok(Step::Nothing);
-            }
-            Ok(Step::Done(format!("{id}: {}", lines.join(", "))))
+            Ok(summary(&id, &lines))
         }
         ("aws_security_group", Phase::RemoveContainer) => {
             let id = SecurityGroupId::new(ctx.id(rc, before, "id")?);
@@ -692,11 +719,7 @@ fn step(
             Ok(Step::Done(format!("{id}: deleted")))
         }
         ("aws_security_group_rule", _) => {
-            let obj = if phase == Phase::RemovePart {
-                before
-            } else {
-                after
-            };
+            let obj = side(rc, phase);
             let id = SecurityGroupId::new(ctx.id(rc, obj, "security_group_id")?);
             let egress = match obj.get("type").and_then(Value::as_str) {
                 Some("egress") => true,
@@ -724,11 +747,7 @@ fn step(
             sg_rule_step(ed, &id, egress, perm, phase)
         }
         ("aws_vpc_security_group_ingress_rule" | "aws_vpc_security_group_egress_rule", _) => {
-            let obj = if phase == Phase::RemovePart {
-                before
-            } else {
-                after
-            };
+            let obj = side(rc, phase);
             let id = SecurityGroupId::new(ctx.id(rc, obj, "security_group_id")?);
             let egress = rc.ty.ends_with("egress_rule");
             let mut groups = Vec::new();
@@ -770,16 +789,14 @@ fn step(
             let id = NetworkAclId::new(acl_id(ctx, rc)?);
             let mut lines = Vec::new();
             for (key, egress) in [("ingress", false), ("egress", true)] {
-                if unknown_whole(rc, key) {
-                    lines.push(format!("{key} unknown until apply: left as it is"));
-                    continue;
-                }
-                let Some(list) = after.get(key).and_then(Value::as_array) else {
-                    continue;
+                let list = match inline(rc, key) {
+                    Inline::Unknown => {
+                        lines.push(format!("{key} unknown until apply: left as it is"));
+                        continue;
+                    }
+                    Inline::Unchanged => continue,
+                    Inline::Set(list) => list,
                 };
-                if !rc.creates() && after.get(key) == before.get(key) {
-                    continue;
-                }
                 let mut entries = Vec::new();
                 for e in list {
                     let v = nacl_entry_json(e, "rule_no", "action", egress);
@@ -788,29 +805,27 @@ fn step(
                 lines.push(format!("{} {key} entr(ies)", entries.len()));
                 ed.set_nacl_entries(&id, egress, entries)?;
             }
-            if unknown_whole(rc, "subnet_ids") {
-                lines.push("subnet_ids unknown until apply: associations left as they are".into());
-            } else if let Some(list) = after.get("subnet_ids").and_then(Value::as_array)
-                && (rc.creates() || after.get("subnet_ids") != before.get("subnet_ids"))
-            {
-                let now: Vec<&str> = list.iter().filter_map(|s| nonempty(Some(s))).collect();
-                for old in elems(before, "subnet_ids")
-                    .iter()
-                    .filter_map(|s| nonempty(Some(s)))
-                {
-                    if !now.contains(&old) {
-                        ed.reset_subnet_acl(&SubnetId::new(old))?;
+            match inline(rc, "subnet_ids") {
+                Inline::Unknown => lines
+                    .push("subnet_ids unknown until apply: associations left as they are".into()),
+                Inline::Unchanged => {}
+                Inline::Set(list) => {
+                    let now: Vec<&str> = list.iter().filter_map(|s| nonempty(Some(s))).collect();
+                    for old in elems(before, "subnet_ids")
+                        .iter()
+                        .filter_map(|s| nonempty(Some(s)))
+                    {
+                        if !now.contains(&old) {
+                            ed.reset_subnet_acl(&SubnetId::new(old))?;
+                        }
                     }
+                    for s in &now {
+                        ed.move_subnet_to_acl(&SubnetId::new(s), &id, None)?;
+                    }
+                    lines.push(format!("subnets {}", now.join(", ")));
                 }
-                for s in &now {
-                    ed.move_subnet_to_acl(&SubnetId::new(s), &id, None)?;
-                }
-                lines.push(format!("subnets {}", now.join(", ")));
             }
-            if lines.is_empty() {
-                return Ok(Step::Nothing);
-            }
-            Ok(Step::Done(format!("{id}: {}", lines.join(", "))))
+            Ok(summary(&id, &lines))
         }
         ("aws_network_acl", Phase::RemoveContainer) => {
             let id = NetworkAclId::new(ctx.id(rc, before, "id")?);
@@ -818,11 +833,7 @@ fn step(
             Ok(Step::Done(format!("{id}: deleted")))
         }
         ("aws_network_acl_rule", _) => {
-            let obj = if phase == Phase::RemovePart {
-                before
-            } else {
-                after
-            };
+            let obj = side(rc, phase);
             let id = NetworkAclId::new(ctx.id(rc, obj, "network_acl_id")?);
             let egress = obj.get("egress").and_then(Value::as_bool).unwrap_or(false);
             let v = nacl_entry_json(obj, "rule_number", "rule_action", egress);
@@ -917,17 +928,15 @@ fn step(
             Ok(Step::Done(format!("{id}: new prefix list")))
         }
         ("aws_ec2_managed_prefix_list", Phase::Accept) => {
-            if unknown_whole(rc, "entry") {
-                return Ok(Step::Skipped(
-                    "entry is unknown until apply: entries left as they are".into(),
-                ));
-            }
-            let Some(list) = after.get("entry").and_then(Value::as_array) else {
-                return Ok(Step::Nothing);
+            let list = match inline(rc, "entry") {
+                Inline::Unknown => {
+                    return Ok(Step::Skipped(
+                        "entry is unknown until apply: entries left as they are".into(),
+                    ));
+                }
+                Inline::Unchanged => return Ok(Step::Nothing),
+                Inline::Set(list) => list,
             };
-            if !rc.creates() && after.get("entry") == before.get("entry") {
-                return Ok(Step::Nothing);
-            }
             let id = PrefixListId::new(match ctx.placeholders.get(&rc.address) {
                 Some(p) => p.clone(),
                 None => ctx.id(rc, after, "id")?,
@@ -949,11 +958,7 @@ fn step(
             Ok(Step::Done(format!("{id}: deleted")))
         }
         ("aws_ec2_managed_prefix_list_entry", _) => {
-            let obj = if phase == Phase::RemovePart {
-                before
-            } else {
-                after
-            };
+            let obj = side(rc, phase);
             let id = PrefixListId::new(ctx.id(rc, obj, "prefix_list_id")?);
             let c = convert::cidr(&ctx.id(rc, obj, "cidr")?, "cidr")?;
             if phase == Phase::RemovePart {

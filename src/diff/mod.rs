@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::audit::{AuditReport, Finding, Kind, Severity, audit_rows, layer_for, needs_intra_vpc};
+use crate::audit::{AuditReport, Finding, Kind, Severity, audit_rows, layer_for, prepare};
 use crate::change::Applied;
 use crate::engine::Layer;
 use crate::engine::reach::{ReachOptions, ReachRow, reach};
@@ -254,10 +254,11 @@ pub fn diff(
             return (Vec::new(), opts.intent.map(|_| empty_report(layer)));
         }
         // Flows within a VPC only when the diff or the audit asks for them.
+        let prepared = prepare(m, opts.intent, Some(&scope));
         let intra = opts.include_intra_vpc
             || opts
                 .intent
-                .is_some_and(|i| needs_intra_vpc(m, i, layer, Some(&scope)));
+                .is_some_and(|i| prepared.needs_intra_vpc(i, layer));
         let rows = reach(
             m,
             &ReachOptions {
@@ -269,7 +270,7 @@ pub fn diff(
         );
         let report = opts
             .intent
-            .map(|i| audit_rows(m, Some(i), layer, Some(&scope), &rows));
+            .map(|i| audit_rows(m, Some(i), layer, Some(&scope), &prepared, &rows));
         (rows, report)
     };
     let ((rows_b, audit_b), (rows_a, audit_a)) =

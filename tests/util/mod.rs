@@ -30,6 +30,20 @@ pub fn external(rel: &str) -> PathBuf {
     Path::new(EXTERNAL).join(rel)
 }
 
+/// Copies a folder tree (a topology into a [`Dir`], to edit a copy).
+pub fn copy_tree(from: &Path, to: &Path) {
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dst = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&dst).unwrap();
+            copy_tree(&e.path(), &dst);
+        } else {
+            std::fs::copy(e.path(), dst).unwrap();
+        }
+    }
+}
+
 /// A temporary snapshot folder, removed when dropped.
 pub struct Dir {
     tmp: tempfile::TempDir,
