@@ -62,6 +62,10 @@ pub enum Code {
     PartialSnapshot,
     /// A file could not be read.
     Io,
+    /// A VPC is known only from peering records (semantics step 21): its side is judged by
+    /// the worst case. Info for an external account (the normal case), a warning for an
+    /// account the snapshot covers (its VPC was not collected).
+    UnseenVpc,
 }
 
 impl Code {
@@ -81,11 +85,12 @@ impl Code {
             Code::UnknownLocation => "unknown-location",
             Code::PartialSnapshot => "partial-snapshot",
             Code::Io => "io",
+            Code::UnseenVpc => "unseen-vpc",
         }
     }
 
     /// Every code, for documentation and the snapshot test of the list.
-    pub const ALL: [Code; 13] = [
+    pub const ALL: [Code; 14] = [
         Code::MalformedJson,
         Code::NotAResponse,
         Code::UnknownKey,
@@ -99,6 +104,7 @@ impl Code {
         Code::UnknownLocation,
         Code::PartialSnapshot,
         Code::Io,
+        Code::UnseenVpc,
     ];
 }
 

@@ -1,7 +1,8 @@
 //! Hygiene findings that need no intent: blackhole routes, routes to inactive peerings, peering
 //! routes wider than the peer or covering the whole peer where only some subnets are used,
-//! peerings with external accounts, group references that cannot match across regions, and
-//! world-open rules that peering exposes. CIDR questions are answered on sets from both sides
+//! peerings with external accounts, group references that cannot match across regions,
+//! world-open rules that peering exposes, and rules that admit an unseen external peer on
+//! administrative or database ports. CIDR questions are answered on sets from both sides
 //! of the peering, never by comparing strings.
 
 use std::collections::BTreeSet;
@@ -65,6 +66,7 @@ pub fn findings(
     let mut out = Vec::new();
     routes(model, intent, within, zones, &mut out);
     peerings(model, intent, &wanted, &mut out);
+    open_to_unseen(model, intent, &wanted, &mut out);
     group_references(model, &wanted, &mut out);
     open_to_world(model, within, &mut out);
     out
@@ -265,16 +267,113 @@ fn routes(
     }
 }
 
+/// Is an account one of the organisation's: named in the intent's `[accounts]`, else (no
+/// intent, or none named) the owner of a VPC the snapshot holds.
+fn known_account(model: &Model, intent: Option<&Intent>, a: &AccountId) -> bool {
+    match intent {
+        Some(i) if !i.accounts.is_empty() => i.is_known_account(a),
+        _ => model.vpcs.values().any(|v| &v.account == a),
+    }
+}
+
+/// Security-group rules of a VPC peered (actively) with an unseen VPC of an external account
+/// whose sources cover part of that VPC's addresses on an administrative or database port: the
+/// partner's side is unknown, so whatever the rule admits from there is assumed to arrive.
+fn open_to_unseen(
+    model: &Model,
+    intent: Option<&Intent>,
+    wanted: &dyn Fn(&VpcId) -> bool,
+    out: &mut Vec<Finding>,
+) {
+    let sensitive = super::ADMIN_PORTS
+        .iter()
+        .chain(super::DATABASE_PORTS)
+        .map(|p| ServiceSet::tcp(*p, *p))
+        .fold(ServiceSet::new(), |a, b| a.union(&b));
+    for u in model.unseen_vpcs().values() {
+        if u.account
+            .as_ref()
+            .is_some_and(|a| known_account(model, intent, a))
+        {
+            continue;
+        }
+        let theirs = IpSet::from_nets(u.cidrs.iter().copied());
+        let owner = u
+            .account
+            .as_ref()
+            .map(|a| a.to_string())
+            .unwrap_or_else(|| "an unknown account".into());
+        for pcx in &u.peerings {
+            let Some((conn, mine)) = model
+                .peerings
+                .get(pcx)
+                .filter(|c| c.is_active())
+                .and_then(|c| c.peer_of(&u.id).map(|s| (c, s)))
+            else {
+                continue;
+            };
+            if !model.vpcs.contains_key(&mine.vpc) || !(wanted(&mine.vpc) || wanted(&u.id)) {
+                continue;
+            }
+            for sg in model.security_groups.values().filter(|g| g.vpc == mine.vpc) {
+                for rule in &sg.ingress {
+                    let sources = match &rule.peer {
+                        RulePeer::Cidr(c) => IpSet::from_net(*c),
+                        RulePeer::PrefixList(pl) => {
+                            IpSet::from_nets(model.prefix_list_cidrs(pl).iter().copied())
+                        }
+                        RulePeer::Group(_) => continue,
+                    };
+                    let admitted = sources.intersection(&theirs);
+                    let ports = services_of(rule).intersection(&sensitive);
+                    if admitted.is_empty() || ports.is_empty() {
+                        continue;
+                    }
+                    out.push(finding(
+                        Kind::OpenToUnseenPeer,
+                        Severity::High,
+                        &[sg.id.as_str(), &rule.to_string(), u.id.as_str(), conn.id.as_str()],
+                        format!(
+                            "{}: ingress {rule} admits {admitted} of {} (external account {owner}, seen only through {}) on {ports}",
+                            sg.id, u.id, conn.id
+                        ),
+                        vec![
+                            component("security-group", sg.id.as_str(), format!("ingress {rule}")),
+                            component(
+                                "peering",
+                                conn.id.as_str(),
+                                format!("active, {} ↔ unseen {} ({})", mine.vpc, u.id, theirs),
+                            ),
+                        ],
+                        format!(
+                            "narrow {} ingress {rule} so that it no longer covers {admitted} on {ports}, or declare the partner's access in an allow rule",
+                            sg.id
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// The services a security-group rule covers.
+fn services_of(rule: &SgRule) -> ServiceSet {
+    match rule.protocol {
+        Protocol::All => ServiceSet::all(),
+        Protocol::Number(n) if Protocol::has_ports(n) => {
+            ServiceSet::protocol_ports(n, rule.ports.from, rule.ports.to)
+        }
+        Protocol::Number(n) => ServiceSet::protocol(n),
+    }
+}
+
 fn peerings(
     model: &Model,
     intent: Option<&Intent>,
     wanted: &dyn Fn(&VpcId) -> bool,
     out: &mut Vec<Finding>,
 ) {
-    let known = |a: &AccountId| match intent {
-        Some(i) if !i.accounts.is_empty() => i.is_known_account(a),
-        _ => model.vpcs.values().any(|v| &v.account == a),
-    };
+    let known = |a: &AccountId| known_account(model, intent, a);
     for c in model
         .peerings
         .values()
@@ -418,13 +517,7 @@ fn open_to_world(model: &Model, within: Option<&BTreeSet<VpcId>>, out: &mut Vec<
             if c.prefix_len() != 0 {
                 continue;
             }
-            let svc = match rule.protocol {
-                Protocol::All => ServiceSet::all(),
-                Protocol::Number(n) if Protocol::has_ports(n) => {
-                    ServiceSet::protocol_ports(n, rule.ports.from, rule.ports.to)
-                }
-                Protocol::Number(n) => ServiceSet::protocol(n),
-            };
+            let svc = services_of(rule);
             let members: Vec<&NetworkInterface> = model
                 .index()
                 .members_of(&sg.id)

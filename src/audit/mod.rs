@@ -15,7 +15,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::engine::endpoint::eni_at;
-use crate::engine::explain::{Hop, explain};
+use crate::engine::explain::{Hop, HopKind, explain};
 use crate::engine::reach::{ReachOptions, ReachRow, reach};
 use crate::engine::{Flow, Layer, Reason};
 use crate::intent::Intent;
@@ -62,10 +62,11 @@ pub enum Kind {
     ExternalPeering,
     CrossRegionGroupReference,
     OpenToWorldOverPeering,
+    OpenToUnseenPeer,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 10] = [
+    pub const ALL: [Kind; 11] = [
         Kind::Exposure,
         Kind::DeniedFlow,
         Kind::BrokenRequirement,
@@ -76,6 +77,7 @@ impl Kind {
         Kind::ExternalPeering,
         Kind::CrossRegionGroupReference,
         Kind::OpenToWorldOverPeering,
+        Kind::OpenToUnseenPeer,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -90,6 +92,7 @@ impl Kind {
             Kind::ExternalPeering => "external-peering",
             Kind::CrossRegionGroupReference => "cross-region-group-reference",
             Kind::OpenToWorldOverPeering => "open-to-world-over-peering",
+            Kind::OpenToUnseenPeer => "open-to-unseen-peer",
         }
     }
 
@@ -117,6 +120,9 @@ impl Kind {
             }
             Kind::OpenToWorldOverPeering => {
                 "A security-group rule open to 0.0.0.0/0 or ::/0 admits flows from other VPCs over peering."
+            }
+            Kind::OpenToUnseenPeer => {
+                "A security-group rule admits, on an administrative or database port, addresses of an external VPC peered with its VPC that the snapshot cannot see into."
             }
         }
     }
@@ -477,9 +483,8 @@ fn zone_box(
 
 fn account_of(model: &Model, vpc: &VpcId) -> AccountId {
     model
-        .vpcs
-        .get(vpc)
-        .map(|v| v.account.clone())
+        .account_of(vpc)
+        .cloned()
         .unwrap_or_else(|| AccountId::new("unknown"))
 }
 
@@ -592,9 +597,27 @@ fn exposures(
             if kind == Kind::DeniedFlow {
                 severity = severity.max(Severity::High);
             }
+            let unseen = model.unseen_vpc(&src_vpc).is_some();
             let components: Vec<Component> = representative(model, &src_vpc, &b, layer)
                 .and_then(|f| explain(model, &f, layer).ok())
-                .map(|e| e.path.iter().map(hop_component).collect())
+                .map(|e| {
+                    let mut c: Vec<Component> = e.path.iter().map(hop_component).collect();
+                    // From an unseen peer, your side's route is the one that sends replies
+                    // back over the peering (semantics step 22): it names what you can change.
+                    if unseen {
+                        c.extend(
+                            e.return_path
+                                .iter()
+                                .filter(|h| h.kind == HopKind::RouteTable && h.passed)
+                                .map(|h| Component {
+                                    kind: "route-table".into(),
+                                    id: h.id.clone(),
+                                    detail: format!("return {}", h.detail),
+                                }),
+                        );
+                    }
+                    c
+                })
                 .unwrap_or_default();
             let tighten = tighten_text(&components, &flows);
             let title = format!(
@@ -634,6 +657,11 @@ fn tighten_text(components: &[Component], b: &FlowBox) -> String {
             "security-group" if c.detail.starts_with("ingress") => parts.push(format!(
                 "narrow {} {} to the intended sources",
                 c.id, c.detail
+            )),
+            "route-table" if c.detail.starts_with("return route ") => parts.push(format!(
+                "narrow the route in {} ({}) that carries replies to the unseen peer to the intended sources' CIDRs",
+                c.id,
+                c.detail.trim_start_matches("return route ")
             )),
             "route-table" => parts.push(format!(
                 "narrow the route in {} ({}) to the intended destination CIDRs",

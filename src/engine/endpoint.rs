@@ -83,7 +83,10 @@ pub fn resolve_source(
             .parse()
             .map_err(|_| EndpointError::Unparsable(s.to_owned()))?;
         let vpc = VpcId::new(vpc);
-        if !model.vpcs.contains_key(&vpc) && model.index().subnets_of(&vpc).is_empty() {
+        if !model.vpcs.contains_key(&vpc)
+            && model.index().subnets_of(&vpc).is_empty()
+            && model.unseen_vpc(&vpc).is_none()
+        {
             return Err(EndpointError::Unknown(vpc.to_string()));
         }
         return Ok(Source {
@@ -139,15 +142,24 @@ pub fn resolve_destination(
     }
 }
 
-/// VPCs with a subnet containing `ip`, sorted.
+/// VPCs with a subnet containing `ip`, and unseen VPCs whose CIDRs contain it, sorted.
 pub fn vpcs_containing(model: &Model, ip: IpAddr) -> Vec<VpcId> {
     let ix = model.index();
-    model
+    let mut out: Vec<VpcId> = model
         .vpcs
         .keys()
         .filter(|v| ix.subnet_containing(v, ip).is_some())
+        .chain(
+            model
+                .unseen_vpcs()
+                .values()
+                .filter(|u| u.cidrs.iter().any(|c| c.contains(&ip)))
+                .map(|u| &u.id),
+        )
         .cloned()
-        .collect()
+        .collect();
+    out.sort();
+    out
 }
 
 /// The interface holding `ip` in its subnet of `vpc`, if any.

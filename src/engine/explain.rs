@@ -87,6 +87,10 @@ pub enum ExplainError {
     BadSourceEni(NetworkInterfaceId),
     #[error("protocol {0} needs a port")]
     MissingPort(u8),
+    #[error(
+        "{ip} is not among the CIDRs {vpc}'s peering records list for it (an unseen VPC's addresses)"
+    )]
+    NotInUnseenVpc { vpc: VpcId, ip: IpAddr },
     #[error("{src} and {dst} are of different address families: a packet has one")]
     MixedFamilies { src: IpAddr, dst: IpAddr },
 }
@@ -240,6 +244,19 @@ pub fn route<'m>(
                 ));
                 return Err(Reason::NotInPeerCidr);
             }
+            if model.unseen_vpc(&peer.vpc).is_some() {
+                // Step 23: what happens inside a VPC the snapshot does not hold is unknown.
+                hops.push(hop(
+                    HopKind::Peering,
+                    pcx.as_str(),
+                    &format!(
+                        "active, to {} which the snapshot knows only from this connection's record (unseen peer)",
+                        peer.vpc
+                    ),
+                    false,
+                ));
+                return Err(Reason::UnseenPeer);
+            }
             hops.push(hop(
                 HopKind::Peering,
                 pcx.as_str(),
@@ -345,13 +362,14 @@ pub fn peered_same_region(model: &Model, a: &VpcId, b: &VpcId) -> bool {
         .any(|c| c.is_active() && !c.is_cross_region() && c.peer_of(a).is_some_and(|s| &s.vpc == b))
 }
 
-/// Does an SG rule's peer match the other end of the flow (`addr`, carried by `eni`)?
+/// Does an SG rule's peer match the other end of the flow (`addr`, carried by `eni`)? A
+/// source in an unseen VPC has no interface (`None`): a group reference never matches it.
 pub fn rule_peer_matches(
     model: &Model,
     sg: &SecurityGroup,
     rule: &SgRule,
     addr: IpAddr,
-    eni: &NetworkInterface,
+    eni: Option<&NetworkInterface>,
 ) -> bool {
     match &rule.peer {
         RulePeer::Cidr(c) => c.contains(&addr),
@@ -359,10 +377,10 @@ pub fn rule_peer_matches(
             .prefix_list_cidrs(pl)
             .iter()
             .any(|c| c.contains(&addr)),
-        RulePeer::Group(g) => {
+        RulePeer::Group(g) => eni.is_some_and(|eni| {
             eni.groups.contains(g)
                 && (eni.vpc == sg.vpc || peered_same_region(model, &sg.vpc, &eni.vpc))
-        }
+        }),
     }
 }
 
@@ -381,7 +399,7 @@ fn sg_decides<'m>(
     eni: &NetworkInterface,
     egress: bool,
     other_addr: IpAddr,
-    other: &NetworkInterface,
+    other: Option<&NetworkInterface>,
     proto: u8,
     port: Option<u16>,
 ) -> Option<(&'m SecurityGroup, &'m SgRule)> {
@@ -465,20 +483,13 @@ fn dropped(reason: Reason, path: Vec<Hop>) -> Explanation {
 /// Evaluates one flow in one layer.
 pub fn explain(model: &Model, flow: &Flow, layer: Layer) -> Result<Explanation, ExplainError> {
     let ix = model.index();
+    if let Some(u) = model.unseen_vpc(&flow.src_vpc) {
+        return explain_unseen(model, u, flow, layer);
+    }
     if !model.vpcs.contains_key(&flow.src_vpc) && ix.subnets_of(&flow.src_vpc).is_empty() {
         return Err(ExplainError::UnknownVpc(flow.src_vpc.clone()));
     }
-    if flow.src.is_ipv4() != flow.dst.is_ipv4() {
-        return Err(ExplainError::MixedFamilies {
-            src: flow.src,
-            dst: flow.dst,
-        });
-    }
-    let port = if Protocol::has_ports(flow.proto) {
-        Some(flow.port.ok_or(ExplainError::MissingPort(flow.proto))?)
-    } else {
-        None
-    };
+    let port = flow_port(flow)?;
     let ss = ix
         .subnet_containing(&flow.src_vpc, flow.src)
         .and_then(|s| model.subnets.get(s))
@@ -549,7 +560,7 @@ pub fn explain(model: &Model, flow: &Flow, layer: Layer) -> Result<Explanation, 
 
     // Then the filters in the order the packet meets them.
     if let (Some(se), Some(de)) = (src_eni, dst_eni) {
-        match sg_decides(model, se, true, dst, de, proto, port) {
+        match sg_decides(model, se, true, dst, Some(de), proto, port) {
             Some((sg, rule)) => path.push(hop(
                 HopKind::SourceSecurityGroup,
                 sg.id.as_str(),
@@ -592,7 +603,7 @@ pub fn explain(model: &Model, flow: &Flow, layer: Layer) -> Result<Explanation, 
         }
     }
     if let (Some(se), Some(de)) = (src_eni, dst_eni) {
-        match sg_decides(model, de, false, src, se, proto, port) {
+        match sg_decides(model, de, false, src, Some(se), proto, port) {
             Some((sg, rule)) => path.push(hop(
                 HopKind::DestinationSecurityGroup,
                 sg.id.as_str(),
@@ -672,6 +683,242 @@ pub fn explain(model: &Model, flow: &Flow, layer: Layer) -> Result<Explanation, 
         path,
         return_path: ret,
     })
+}
+
+/// A flow's destination port (tcp and udp), after checking that it names one packet: one
+/// address family, and a port where the protocol has ports.
+fn flow_port(flow: &Flow) -> Result<Option<u16>, ExplainError> {
+    if flow.src.is_ipv4() != flow.dst.is_ipv4() {
+        return Err(ExplainError::MixedFamilies {
+            src: flow.src,
+            dst: flow.dst,
+        });
+    }
+    if Protocol::has_ports(flow.proto) {
+        Ok(Some(
+            flow.port.ok_or(ExplainError::MissingPort(flow.proto))?,
+        ))
+    } else {
+        Ok(None)
+    }
+}
+
+/// Step 22: a flow from a VPC the snapshot knows only from peering records. Its own routes and
+/// filters are taken to allow everything; it may leave over any active connection whose
+/// record lists, for the other side, a CIDR containing the destination, and the known side's
+/// routes and filters decide.
+fn explain_unseen(
+    model: &Model,
+    u: &UnseenVpc,
+    flow: &Flow,
+    layer: Layer,
+) -> Result<Explanation, ExplainError> {
+    let port = flow_port(flow)?;
+    if !u.cidrs.iter().any(|c| c.contains(&flow.src)) {
+        return Err(ExplainError::NotInUnseenVpc {
+            vpc: u.id.clone(),
+            ip: flow.src,
+        });
+    }
+    let mut candidates = Vec::new();
+    let mut inactive = Vec::new();
+    for pcx in &u.peerings {
+        let Some(conn) = model.peerings.get(pcx) else {
+            continue;
+        };
+        let Some(other) = conn
+            .peer_of(&u.id)
+            .filter(|o| model.vpcs.contains_key(&o.vpc))
+        else {
+            continue;
+        };
+        if !other.cidrs.iter().any(|c| c.contains(&flow.dst)) {
+            continue;
+        }
+        if conn.is_active() {
+            candidates.push((conn, other));
+        } else {
+            inactive.push(hop(
+                HopKind::Peering,
+                pcx.as_str(),
+                &format!("status {}", conn.status),
+                false,
+            ));
+        }
+    }
+    if candidates.is_empty() {
+        return Ok(if inactive.is_empty() {
+            dropped(Reason::NoRoute, Vec::new())
+        } else {
+            dropped(Reason::PeeringInactive, inactive)
+        });
+    }
+    let answers: Vec<Explanation> = candidates
+        .into_iter()
+        .map(|(conn, other)| unseen_candidate(model, u, conn, &other.vpc, flow, port, layer))
+        .collect();
+    let delivered = answers.iter().any(|a| a.delivered);
+    let connectable = answers.iter().any(|a| a.connectable);
+    let pick = answers
+        .iter()
+        .position(|a| a.connectable)
+        .or_else(|| answers.iter().position(|a| a.delivered))
+        .unwrap_or(0);
+    let mut out = answers
+        .into_iter()
+        .nth(pick)
+        .expect("one candidate at least");
+    out.delivered = delivered;
+    out.connectable = connectable;
+    Ok(out)
+}
+
+/// Step 22 for one candidate connection: the packet arrives over `conn` in `vpc`.
+fn unseen_candidate(
+    model: &Model,
+    u: &UnseenVpc,
+    conn: &VpcPeeringConnection,
+    vpc: &VpcId,
+    flow: &Flow,
+    port: Option<u16>,
+    layer: Layer,
+) -> Explanation {
+    let (proto, src, dst) = (flow.proto, flow.src, flow.dst);
+    let mut path = vec![hop(
+        HopKind::Peering,
+        conn.id.as_str(),
+        &format!("active, from unseen {} to {vpc}", u.id),
+        true,
+    )];
+    let sd = match arrive(model, vpc, dst, Via::Peering(conn.id.clone()), &mut path) {
+        Ok((sd, _)) => sd,
+        Err(reason) => return dropped(reason, path),
+    };
+    let dst_eni = match layer {
+        Layer::Network => None,
+        Layer::Full => match model
+            .index()
+            .enis_at(&sd.id, dst)
+            .first()
+            .and_then(|e| model.network_interfaces.get(e))
+        {
+            Some(e) => Some(e),
+            None => {
+                if let Some(last) = path.last_mut() {
+                    last.passed = false;
+                    last.detail = format!("no network interface holds {dst}");
+                }
+                return dropped(Reason::NoEni, path);
+            }
+        },
+    };
+    let (ok, id, detail) = nacl_decides(model, &sd.id, false, src, proto, port);
+    path.push(hop(
+        HopKind::DestinationNacl,
+        &id,
+        &format!("ingress {detail}"),
+        ok,
+    ));
+    if !ok {
+        return dropped(Reason::NaclIngress, path);
+    }
+    if let Some(de) = dst_eni {
+        match sg_decides(model, de, false, src, None, proto, port) {
+            Some((sg, rule)) => path.push(hop(
+                HopKind::DestinationSecurityGroup,
+                sg.id.as_str(),
+                &format!("ingress {rule}"),
+                true,
+            )),
+            None => {
+                for g in &de.groups {
+                    path.push(hop(
+                        HopKind::DestinationSecurityGroup,
+                        g.as_str(),
+                        "no ingress rule matches",
+                        false,
+                    ));
+                }
+                return dropped(Reason::SgIngress, path);
+            }
+        }
+        path.push(hop(
+            HopKind::DestinationEni,
+            de.id.as_str(),
+            &dst.to_string(),
+            true,
+        ));
+    }
+    // The reply, on the known side only: Sd's route for S must be this connection, and Sd's
+    // NACL must let a reply out; U's side is taken to allow it.
+    let mut ret = Vec::new();
+    let table = model
+        .index()
+        .route_table_of(sd)
+        .and_then(|t| model.route_tables.get(t));
+    let routed_back = match table {
+        None => false,
+        Some(t) => match longest_match(model, t, src) {
+            None => {
+                ret.push(hop(
+                    HopKind::RouteTable,
+                    t.id.as_str(),
+                    &format!("no route matches {src}"),
+                    false,
+                ));
+                false
+            }
+            Some(r) => {
+                let back = !r.blackhole && r.target == RouteTarget::Peering(conn.id.clone());
+                let detail = if back {
+                    format!("route {r}")
+                } else {
+                    format!(
+                        "route {r}: not {}, the connection the packet came over",
+                        conn.id
+                    )
+                };
+                ret.push(hop(HopKind::RouteTable, t.id.as_str(), &detail, back));
+                back
+            }
+        },
+    };
+    let reason = if !routed_back {
+        Some(Reason::ReturnRoute)
+    } else {
+        ret.push(hop(
+            HopKind::Peering,
+            conn.id.as_str(),
+            &format!("active, to unseen {} (taken to accept the reply)", u.id),
+            true,
+        ));
+        let egress = nacl_allowed_ports(model, &sd.id, true, src, proto);
+        let ok = if Protocol::has_ports(proto) {
+            !egress
+                .intersection(&IntervalSet::from_range(1024, 65535))
+                .is_empty()
+        } else {
+            !egress.is_empty()
+        };
+        let nacl_id = match model.index().nacl_of(&sd.id) {
+            NaclBinding::Acl(a) => a.to_string(),
+            NaclBinding::Unfiltered => format!("(no NACL data for {})", sd.id),
+        };
+        ret.push(hop(
+            HopKind::DestinationNacl,
+            &nacl_id,
+            &format!("return egress allows {}", ports_text(&egress, proto)),
+            ok,
+        ));
+        (!ok).then_some(Reason::ReturnNacl)
+    };
+    Explanation {
+        delivered: true,
+        connectable: reason.is_none(),
+        reason,
+        path,
+        return_path: ret,
+    }
 }
 
 fn ports_text(p: &IntervalSet<u16>, proto: u8) -> String {

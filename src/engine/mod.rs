@@ -45,6 +45,9 @@ pub enum Reason {
     LeftNetwork,
     PeeringInactive,
     NotInPeerCidr,
+    /// The packet crossed an active peering into a VPC the snapshot knows only from the
+    /// connection record (semantics step 23): what happens there is unknown.
+    UnseenPeer,
     NoSubnet,
     NoEni,
     SgEgress,
@@ -63,6 +66,7 @@ impl Reason {
             Reason::LeftNetwork => "left-network",
             Reason::PeeringInactive => "peering-inactive",
             Reason::NotInPeerCidr => "not-in-peer-cidr",
+            Reason::UnseenPeer => "unseen-peer",
             Reason::NoSubnet => "no-subnet",
             Reason::NoEni => "no-eni",
             Reason::SgEgress => "sg-egress",
@@ -79,12 +83,13 @@ impl Reason {
         Reason::ALL.into_iter().find(|r| r.as_str() == s)
     }
 
-    pub const ALL: [Reason; 13] = [
+    pub const ALL: [Reason; 14] = [
         Reason::NoRoute,
         Reason::Blackhole,
         Reason::LeftNetwork,
         Reason::PeeringInactive,
         Reason::NotInPeerCidr,
+        Reason::UnseenPeer,
         Reason::NoSubnet,
         Reason::NoEni,
         Reason::SgEgress,

@@ -423,6 +423,17 @@ pub fn reach(model: &Model, opts: &ReachOptions) -> Vec<ReachRow> {
         .par_iter()
         .flat_map_iter(|c| class_rows(&ctx, c, layer, opts))
         .collect();
+    // Unseen VPCs are sources too (semantics step 22); never destinations (step 23).
+    let unseen: Vec<&UnseenVpc> = model
+        .unseen_vpcs()
+        .values()
+        .filter(|u| within.as_ref().is_none_or(|w| w.contains(&u.id)))
+        .collect();
+    rows.par_extend(
+        unseen
+            .par_iter()
+            .flat_map_iter(|u| unseen_rows(&ctx, u, layer, opts)),
+    );
     rows.sort_by_cached_key(row_key);
     merge_rows(rows)
 }
@@ -516,48 +527,191 @@ fn class_rows(
         } else {
             (all, all, all, all)
         };
-        // Delivered: src → (dst → services) allowed by both forward NACLs.
-        // A packet has one address family: IPv4 sources reach IPv4 destinations only.
-        let dst_v4 = dst.intersection(&IpSet::all_v4());
-        let dst_v6 = dst.intersection(&IpSet::all_v6());
-        let same_family = |a: IpAddr| if a.is_ipv4() { &dst_v4 } else { &dst_v6 };
-        let mut delivered: AddrMap<AddrMap<ServiceSet>> = AddrMap::new();
-        for (lo, hi, si) in ig.restrict(&src_set).iter() {
-            let inner = eg
-                .restrict(same_family(lo))
-                .map_values(|se| se.intersection(si));
-            delivered.insert_set(&IpSet::from_addr_range(lo, hi), inner);
-        }
         // Connectable: replies route back the same way, and return NACLs share an ephemeral port.
         let back = if crosses {
             return_routable(model, parts, sd, &src_set, class.vpc, t.via)
         } else {
             src_set.clone()
         };
-        let mut connectable: AddrMap<AddrMap<ServiceSet>> = AddrMap::new();
-        for (lo, hi, re) in reg.restrict(&src_set.intersection(&back)).iter() {
-            let inner = rig
-                .restrict(same_family(lo))
-                .map_values(|ri| return_services(re, ri));
-            connectable.insert_set(&IpSet::from_addr_range(lo, hi), inner);
-        }
-        let connectable = connectable.intersection(&delivered);
-        let only_delivered = delivered.difference(&connectable);
+        let (connectable, only_delivered) = filtered(
+            Nacls {
+                egress: eg,
+                ingress: ig,
+                return_egress: reg,
+                return_ingress: rig,
+            },
+            &src_set,
+            &back,
+            &dst,
+        );
         let via = t
             .via
             .map(|p| p.to_string())
             .unwrap_or_else(|| "local".into());
         for (map, is_conn) in [(connectable, true), (only_delivered, false)] {
             match layer {
-                Layer::Network => emit(&mut rows, &map, ss, sd, &via, is_conn),
+                Layer::Network => emit(&mut rows, &map, &ss.vpc, sd, &via, is_conn),
                 Layer::Full => {
                     let full = full_layer(ctx, &map, &sources, sd, &mut sg_maps);
-                    emit(&mut rows, &full, ss, sd, &via, is_conn);
+                    emit(&mut rows, &full, &ss.vpc, sd, &via, is_conn);
                 }
             }
         }
     }
     rows
+}
+
+/// The four NACL maps a crossing flow meets: forward egress (source subnet) and ingress
+/// (destination subnet), then the reply's egress and ingress.
+struct Nacls<'a> {
+    egress: &'a AddrMap<ServiceSet>,
+    ingress: &'a AddrMap<ServiceSet>,
+    return_egress: &'a AddrMap<ServiceSet>,
+    return_ingress: &'a AddrMap<ServiceSet>,
+}
+
+/// Source → (destination → services) for flows from `src` to `dst` that the forward NACLs
+/// allow, split into the connectable ones (sources in `back`, whose replies route back, and a
+/// source port both return NACLs allow) and the only-delivered rest.
+fn filtered(
+    n: Nacls<'_>,
+    src: &IpSet,
+    back: &IpSet,
+    dst: &IpSet,
+) -> (AddrMap<AddrMap<ServiceSet>>, AddrMap<AddrMap<ServiceSet>>) {
+    // A packet has one address family: IPv4 sources reach IPv4 destinations only.
+    let dst_v4 = dst.intersection(&IpSet::all_v4());
+    let dst_v6 = dst.intersection(&IpSet::all_v6());
+    let same_family = |a: IpAddr| if a.is_ipv4() { &dst_v4 } else { &dst_v6 };
+    let mut delivered: AddrMap<AddrMap<ServiceSet>> = AddrMap::new();
+    for (lo, hi, si) in n.ingress.restrict(src).iter() {
+        let inner = n
+            .egress
+            .restrict(same_family(lo))
+            .map_values(|se| se.intersection(si));
+        delivered.insert_set(&IpSet::from_addr_range(lo, hi), inner);
+    }
+    let mut connectable: AddrMap<AddrMap<ServiceSet>> = AddrMap::new();
+    for (lo, hi, re) in n.return_egress.restrict(&src.intersection(back)).iter() {
+        let inner = n
+            .return_ingress
+            .restrict(same_family(lo))
+            .map_values(|ri| return_services(re, ri));
+        connectable.insert_set(&IpSet::from_addr_range(lo, hi), inner);
+    }
+    let connectable = connectable.intersection(&delivered);
+    let only_delivered = delivered.difference(&connectable);
+    (connectable, only_delivered)
+}
+
+/// Step 22 over sets: flows from an unseen VPC `u`. Its addresses may send anything over each
+/// active connection whose other side the snapshot holds, to that side's CIDRs as the record
+/// lists them; the destination subnet's NACL (and, full layer, the destination interfaces'
+/// groups, whose group references never match an unseen source) decide. Replies route back
+/// when the destination subnet's route for the source is that connection and its NACL lets a
+/// reply out.
+fn unseen_rows(ctx: &Ctx<'_>, u: &UnseenVpc, layer: Layer, opts: &ReachOptions) -> Vec<ReachRow> {
+    let model = ctx.model;
+    let ix = model.index();
+    let mut src_all = cidr_set(&u.cidrs);
+    if let Some(from) = &opts.from {
+        src_all = src_all.intersection(from.get(&u.id).unwrap_or(&IpSet::new()));
+    }
+    let mut rows = Vec::new();
+    if src_all.is_empty() {
+        return rows;
+    }
+    let in_scope = |v: &VpcId| opts.scope.as_ref().is_none_or(|s| s.contains(v));
+    for pcx in &u.peerings {
+        let Some((conn, other)) = model
+            .peerings
+            .get(pcx)
+            .filter(|c| c.is_active())
+            .and_then(|c| c.peer_of(&u.id).map(|o| (c, o)))
+        else {
+            continue;
+        };
+        if !model.vpcs.contains_key(&other.vpc) || !(in_scope(&u.id) || in_scope(&other.vpc)) {
+            continue;
+        }
+        let reachable = cidr_set(&other.cidrs);
+        for sd in ix
+            .subnets_of(&other.vpc)
+            .iter()
+            .filter_map(|s| model.subnets.get(s))
+        {
+            let mut dst = reachable.intersection(&cidr_set(&sd.cidrs));
+            if let Some(to) = &opts.to {
+                dst = dst.intersection(to.get(&sd.vpc).unwrap_or(&IpSet::new()));
+            }
+            if dst.is_empty() {
+                continue;
+            }
+            // The reply: Sd's route for the source must be this connection (not a blackhole).
+            let back = ix
+                .route_table_of(sd)
+                .and_then(|t| ctx.parts.get(t))
+                .map(|part| {
+                    part.iter()
+                        .filter(|(_, r)| {
+                            !r.blackhole && r.target == RouteTarget::Peering(conn.id.clone())
+                        })
+                        .fold(IpSet::new(), |acc, (won, _)| acc.union(won))
+                })
+                .unwrap_or_default();
+            let all = &ctx.unfiltered;
+            let (connectable, only_delivered) = filtered(
+                Nacls {
+                    egress: all,
+                    ingress: ctx.nacl(&sd.id, false),
+                    return_egress: ctx.nacl(&sd.id, true),
+                    return_ingress: all,
+                },
+                &src_all,
+                &back,
+                &dst,
+            );
+            let via = conn.id.to_string();
+            for (map, is_conn) in [(connectable, true), (only_delivered, false)] {
+                let map = match layer {
+                    Layer::Network => map,
+                    Layer::Full => full_layer_unseen(ctx, &map, sd, &u.id),
+                };
+                emit(&mut rows, &map, &u.id, sd, &via, is_conn);
+            }
+        }
+    }
+    rows
+}
+
+/// [`full_layer`] for a source in an unseen VPC: no source interface and no egress rules; the
+/// destination interfaces' ingress rules admit it by CIDR and prefix list only.
+fn full_layer_unseen(
+    ctx: &Ctx<'_>,
+    map: &AddrMap<AddrMap<ServiceSet>>,
+    sd: &Subnet,
+    src_vpc: &VpcId,
+) -> AddrMap<AddrMap<ServiceSet>> {
+    let mut out: AddrMap<AddrMap<ServiceSet>> = AddrMap::new();
+    let Some(dst_classes) = ctx.eni_classes.get(&sd.id) else {
+        return out;
+    };
+    for b in dst_classes {
+        let ingress = sg_map(ctx, b.groups, false, &[], src_vpc);
+        for (lo, hi, inner) in map.iter() {
+            let inner = inner.restrict(&b.addresses);
+            if inner.is_empty() {
+                continue;
+            }
+            for (l2, h2, admitted) in ingress.restrict(&IpSet::from_addr_range(lo, hi)).iter() {
+                let cell = inner.map_values(|v| v.intersection(admitted));
+                if !cell.is_empty() {
+                    out.insert_set(&IpSet::from_addr_range(l2, h2), cell);
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Interfaces of one subnet class that carry the same security groups: they behave alike, so each
@@ -702,7 +856,7 @@ type SgMapCache<'m> = HashMap<
 fn emit(
     rows: &mut Vec<ReachRow>,
     map: &AddrMap<AddrMap<ServiceSet>>,
-    ss: &Subnet,
+    src_vpc: &VpcId,
     sd: &Subnet,
     via: &str,
     connectable: bool,
@@ -713,7 +867,7 @@ fn emit(
                 continue;
             }
             rows.push(ReachRow {
-                src_vpc: ss.vpc.clone(),
+                src_vpc: src_vpc.clone(),
                 src: IpSet::from_addr_range(lo, hi),
                 dst_vpc: sd.vpc.clone(),
                 dst_subnet: sd.id.clone(),

@@ -826,6 +826,23 @@ impl Intent {
                 }
             }
         }
+        // Unseen VPCs (semantics step 21): by account, VPC id or CIDR, never by tags; the
+        // `external` zone holds those of accounts the file does not name (an unknown owner
+        // counts as external).
+        for u in model.unseen_vpcs().values() {
+            let set = IpSet::from_nets(u.cidrs.iter().copied());
+            let selected = u.account.as_ref().is_some_and(|a| accounts.contains(a))
+                || vpcs.contains(&u.id)
+                || (z.external && u.account.as_ref().is_none_or(|a| !self.is_known_account(a)));
+            if selected {
+                add(&u.id, set.clone());
+            }
+            for (vpc, net) in &z.cidrs {
+                if vpc.as_ref().is_none_or(|v| v == &u.id) {
+                    add(&u.id, set.intersection(&IpSet::from_net(*net)));
+                }
+            }
+        }
         for e in &z.enis {
             if let Some(eni) = model.resolve_eni(e) {
                 add(

@@ -4,7 +4,7 @@
 //! - subnet → network ACL (the ACL listing it, else the VPC's default ACL, else unfiltered);
 //! - VPC → subnets, with an address lookup (subnets of a VPC never overlap);
 //! - subnet → ENIs and (subnet, address) → ENIs; security group → member ENIs;
-//! - VPC → peering connections.
+//! - VPC → peering connections; the VPCs known only from them (unseen peers).
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
@@ -34,6 +34,8 @@ pub struct Index {
     subnet_table: HashMap<SubnetId, RouteTableId>,
     subnet_nacl: HashMap<SubnetId, NaclBinding>,
     vpc_peerings: BTreeMap<VpcId, Vec<PeeringId>>,
+    /// VPCs named by a peering side with no `Vpcs` record (semantics step 21).
+    unseen: BTreeMap<VpcId, UnseenVpc>,
 }
 
 /// The lookups that subnets and interfaces alone decide.
@@ -105,6 +107,7 @@ impl Index {
         self.subnet_table.clear();
         self.subnet_nacl.clear();
         self.vpc_peerings.clear();
+        self.unseen.clear();
         // Route tables: BTreeMap order makes "first by id" the tie-break for conflicts, which
         // the snapshot layer reports.
         for t in m.route_tables.values() {
@@ -150,7 +153,43 @@ impl Index {
                     .or_default()
                     .push(p.id.clone());
             }
+            // Peerings iterate in id order, so the first connection naming an owner or a
+            // region decides it.
+            for side in [&p.requester, &p.accepter] {
+                if m.vpcs.contains_key(&side.vpc) {
+                    continue;
+                }
+                let u = self
+                    .unseen
+                    .entry(side.vpc.clone())
+                    .or_insert_with(|| UnseenVpc {
+                        id: side.vpc.clone(),
+                        account: None,
+                        region: None,
+                        cidrs: Vec::new(),
+                        peerings: Vec::new(),
+                    });
+                if u.account.is_none() {
+                    u.account = side.owner.clone();
+                }
+                if u.region.is_none() {
+                    u.region = side.region.clone();
+                }
+                u.cidrs.extend(side.cidrs.iter().copied());
+                if u.peerings.last() != Some(&p.id) {
+                    u.peerings.push(p.id.clone());
+                }
+            }
         }
+        for u in self.unseen.values_mut() {
+            u.cidrs.sort();
+            u.cidrs.dedup();
+        }
+    }
+
+    /// VPCs known only from peering records, by id.
+    pub fn unseen_vpcs(&self) -> &BTreeMap<VpcId, UnseenVpc> {
+        &self.unseen
     }
 
     /// Subnets of a VPC, sorted by id.

@@ -410,6 +410,24 @@ impl VpcPeeringConnection {
     }
 }
 
+/// A VPC the snapshot knows only from peering records (semantics step 21): a partner's or
+/// another team's VPC whose account was not collected. Derived from the peerings, never read.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct UnseenVpc {
+    pub id: VpcId,
+    /// The side's `OwnerId` (the first connection, in id order, that names one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account: Option<AccountId>,
+    /// The side's `Region`, else the region of the file that recorded the connection.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<Region>,
+    /// Its addresses: the union of the CIDRs its connections' records list for its side,
+    /// sorted and deduplicated.
+    pub cidrs: Vec<IpNet>,
+    /// Every connection naming it (active or not), in id order.
+    pub peerings: Vec<PeeringId>,
+}
+
 /// A managed prefix list (customer- or AWS-managed) or an AWS service prefix list.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct PrefixList {
@@ -513,6 +531,24 @@ impl Model {
             .get(id)
             .map(|p| p.cidrs.as_slice())
             .unwrap_or(&[])
+    }
+
+    /// The VPCs known only from peering records (semantics step 21), by id.
+    pub fn unseen_vpcs(&self) -> &BTreeMap<VpcId, UnseenVpc> {
+        self.index.unseen_vpcs()
+    }
+
+    /// The unseen VPC `id`, when the snapshot knows it only from peering records.
+    pub fn unseen_vpc(&self, id: &VpcId) -> Option<&UnseenVpc> {
+        self.index.unseen_vpcs().get(id)
+    }
+
+    /// The account of a VPC of the snapshot or an unseen one.
+    pub fn account_of(&self, vpc: &VpcId) -> Option<&AccountId> {
+        match self.vpcs.get(vpc) {
+            Some(v) => Some(&v.account),
+            None => self.unseen_vpc(vpc).and_then(|u| u.account.as_ref()),
+        }
     }
 
     /// Resolves an ENI id or an instance id (its primary ENI).

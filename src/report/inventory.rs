@@ -1,5 +1,6 @@
 //! The inventory `peerscope check` prints: object counts per account and region, peerings by
-//! status, prefix lists, and every diagnostic.
+//! status, prefix lists, the VPCs known only from peering records (unseen peers), and every
+//! diagnostic.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -7,7 +8,7 @@ use std::fmt::Write;
 use serde::Serialize;
 
 use crate::diagnostics::{Diagnostic, Severity, count};
-use crate::model::{AccountId, Model, Region};
+use crate::model::{AccountId, Model, Region, UnseenVpc};
 use crate::snapshot::Loaded;
 
 /// Counts for one account and region.
@@ -64,6 +65,8 @@ pub struct Inventory {
     pub peerings: BTreeMap<String, usize>,
     pub prefix_lists: usize,
     pub prefix_list_entries: usize,
+    /// VPCs known only from peering records, by account then id (semantics step 21).
+    pub unseen_vpcs: Vec<UnseenVpc>,
     pub diagnostics: Vec<Diagnostic>,
     pub summary: Summary,
 }
@@ -133,6 +136,11 @@ impl Inventory {
             peerings,
             prefix_lists: model.prefix_lists.len(),
             prefix_list_entries: model.prefix_lists.values().map(|p| p.cidrs.len()).sum(),
+            unseen_vpcs: {
+                let mut u: Vec<UnseenVpc> = model.unseen_vpcs().values().cloned().collect();
+                u.sort_by(|a, b| (&a.account, &a.id).cmp(&(&b.account, &b.id)));
+                u
+            },
             diagnostics: d.clone(),
             summary: Summary {
                 errors: count(d, Severity::Error),
@@ -199,6 +207,29 @@ impl Inventory {
             "prefix lists: {} ({} entries)",
             self.prefix_lists, self.prefix_list_entries
         );
+        if !self.unseen_vpcs.is_empty() {
+            let mut t = super::table(["account", "region", "unseen VPC", "CIDRs", "connections"]);
+            for u in &self.unseen_vpcs {
+                let list = |v: Vec<String>| v.join("\n");
+                t.add_row(vec![
+                    u.account
+                        .as_ref()
+                        .map(|a| a.to_string())
+                        .unwrap_or_else(|| "unknown".into()),
+                    u.region
+                        .as_ref()
+                        .map(|r| r.to_string())
+                        .unwrap_or_else(|| "unknown".into()),
+                    u.id.to_string(),
+                    list(u.cidrs.iter().map(|c| c.to_string()).collect()),
+                    list(u.peerings.iter().map(|p| p.to_string()).collect()),
+                ]);
+            }
+            let _ = writeln!(
+                out,
+                "unseen VPCs (known only from peering records; their side is judged by the worst case):\n{t}"
+            );
+        }
         let _ = writeln!(
             out,
             "files: {} read, {} with describe-* data",

@@ -117,6 +117,9 @@ pub struct Builder {
     group_refs: Vec<GroupRef>,
     /// Prefix-list entries files: list id → CIDRs.
     entries: BTreeMap<PrefixListId, (PathBuf, Vec<IpNet>)>,
+    /// Peering connection → the region of the first file that recorded it: the region of a
+    /// side whose record names none and whose VPC the snapshot does not hold (an unseen peer).
+    peering_regions: HashMap<PeeringId, Region>,
 }
 
 const UNKNOWN: &str = "unknown";
@@ -989,6 +992,11 @@ impl Builder {
             accepter,
             tags: tags(&p.tags),
         };
+        if let Some(r) = &f.region {
+            self.peering_regions
+                .entry(conn.id.clone())
+                .or_insert_with(|| r.clone());
+        }
         match self.parts.peerings.get_mut(&conn.id) {
             None => {
                 self.origin.insert(id.to_owned(), f.rel.clone());
@@ -1210,6 +1218,7 @@ impl Builder {
         let model = Model::new(self.parts);
         let mut diags = self.diags;
         check_coverage(&model, &mut diags);
+        check_unseen(&model, &self.origin, &mut diags);
         diags.sort();
         diags.dedup();
         let origins = self.origin.into_iter().collect();
@@ -1320,7 +1329,13 @@ impl Builder {
                     side.region = vpc_loc
                         .get(&side.vpc)
                         .map(|(_, r)| r.clone())
-                        .filter(|r| !r.as_str().is_empty());
+                        .filter(|r| !r.as_str().is_empty())
+                        // An unseen peer (semantics step 21): the record's own region.
+                        .or_else(|| {
+                            (!p.vpcs.contains_key(&side.vpc))
+                                .then(|| self.peering_regions.get(&c.id).cloned())
+                                .flatten()
+                        });
                 }
             }
         }
@@ -1605,6 +1620,42 @@ impl Builder {
         p.instances
             .retain(|_, eni| p.network_interfaces.contains_key(eni));
         self.diags.extend(diags);
+    }
+}
+
+/// VPCs known only from peering records: an info for an external account's VPC (the normal
+/// case: a partner's account is not yours to read), a warning when the snapshot covers the
+/// account (its VPC was not collected, so the data has a gap).
+fn check_unseen(m: &Model, origin: &HashMap<String, PathBuf>, diags: &mut Vec<Diagnostic>) {
+    let collected: BTreeSet<&AccountId> = m.locations.iter().map(|(a, _)| a).collect();
+    for u in m.unseen_vpcs().values() {
+        let conns = join(&u.peerings);
+        let cidrs = join(&u.cidrs);
+        let (severity, msg) = match &u.account {
+            Some(a) if collected.contains(a) => (
+                Severity::Warning,
+                format!(
+                    "VPC of account {a}, which the snapshot covers, is known only from peering connection(s) {conns}: its Vpcs record was not collected; its side ({cidrs}) is judged by the worst case"
+                ),
+            ),
+            Some(a) => (
+                Severity::Info,
+                format!(
+                    "VPC of external account {a} is known only from peering connection(s) {conns}; its side ({cidrs}) is taken to send anything and flows into it end as unseen-peer"
+                ),
+            ),
+            None => (
+                Severity::Info,
+                format!(
+                    "VPC of an unknown account is known only from peering connection(s) {conns}; its side ({cidrs}) is taken to send anything and flows into it end as unseen-peer"
+                ),
+            ),
+        };
+        let mut d = Diagnostic::new(severity, Code::UnseenVpc, msg).object(u.id.as_str());
+        if let Some(f) = u.peerings.first().and_then(|p| origin.get(p.as_str())) {
+            d = d.in_file(f.clone());
+        }
+        diags.push(d);
     }
 }
 
