@@ -458,6 +458,13 @@ impl Fixture {
         self
     }
 
+    /// Replaces the owner the connection record gives `vpc`'s side.
+    pub fn peering_owner(mut self, id: &str, vpc: &str, account: &str) -> Fixture {
+        let conn = self.peering_mut(id);
+        Self::side_mut(conn, vpc).owner = Some(AccountId::new(account));
+        self
+    }
+
     /// Replaces the region the connection record gives `vpc`'s side.
     pub fn peering_region(mut self, id: &str, vpc: &str, region: &str) -> Fixture {
         let conn = self.peering_mut(id);
@@ -627,6 +634,33 @@ pub fn reach_agrees(
         return Err(format!(
             "explain delivers the flow to {dst_vpc} via {via} but no reach row holds it"
         ));
+    }
+    if model.unseen_vpc(&flow.src_vpc).is_some() {
+        // From an unseen VPC the packet may take several connections (semantics step 22):
+        // explain shows the first connectable one, else the first that delivers; reach has a
+        // row per connection that delivers.
+        let shown: Vec<&&ReachRow> = hits
+            .iter()
+            .filter(|r| r.dst_vpc == dst_vpc && r.via == via)
+            .collect();
+        let connectable = hits.iter().any(|r| r.connectable);
+        return if shown.is_empty() {
+            Err(format!(
+                "explain delivers the flow to {dst_vpc} via {via}; no reach row does:\n{}",
+                listing()
+            ))
+        } else if connectable != got.connectable
+            || (got.connectable && !shown.iter().any(|r| r.connectable))
+        {
+            Err(format!(
+                "explain says connectable={} via {via} ({:?}); reach rows:\n{}",
+                got.connectable,
+                got.reason,
+                listing()
+            ))
+        } else {
+            Ok(())
+        };
     }
     if hits.iter().any(|r| r.dst_vpc != dst_vpc || r.via != via) {
         return Err(format!(

@@ -10,6 +10,7 @@ mod engine_fixture;
 mod engine_props;
 mod engine_real;
 mod engine_rules;
+mod engine_unseen;
 mod external;
 mod fuzz;
 mod r#gen;
