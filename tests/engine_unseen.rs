@@ -60,7 +60,11 @@ fn a_vpc_named_only_by_a_peering_record_is_unseen_with_the_cidrs_of_its_side() {
         .peering_cidrs("pcx-q", "vpc-p", &["172.21.0.0/16", "172.20.0.0/16"])
         .build();
     let unseen: Vec<&VpcId> = m.unseen_vpcs().keys().collect();
-    assert_eq!(unseen, [&VpcId::new("vpc-p")], "vpc-a and vpc-b have records");
+    assert_eq!(
+        unseen,
+        [&VpcId::new("vpc-p")],
+        "vpc-a and vpc-b have records"
+    );
     let u = m.unseen_vpc(&VpcId::new("vpc-p")).unwrap();
     // The union over its connections, active or not.
     assert_eq!(u.cidrs, [net("172.20.0.0/16"), net("172.21.0.0/16")]);
@@ -139,8 +143,12 @@ fn from_an_unseen_vpc_only_your_side_decides_and_the_path_starts_at_the_peering(
 #[test]
 fn a_source_outside_the_unseen_vpcs_cidrs_is_a_query_error() {
     let m = partner().build();
-    let err = explain(&m, &flow("vpc-p", "172.21.0.1", "10.0.1.10", "tcp/22"), Network)
-        .unwrap_err();
+    let err = explain(
+        &m,
+        &flow("vpc-p", "172.21.0.1", "10.0.1.10", "tcp/22"),
+        Network,
+    )
+    .unwrap_err();
     assert!(matches!(err, ExplainError::NotInUnseenVpc { .. }), "{err}");
 }
 
@@ -162,7 +170,12 @@ fn only_inactive_connections_toward_the_destination_is_peering_inactive() {
         .route("rtb-a", "10.0.0.0/16", "local")
         .route("rtb-a", "172.20.0.0/16", "pcx-p")
         .build();
-    check(&m, from_p("10.0.1.10", "tcp/22"), Network, "peering-inactive: pcx-p");
+    check(
+        &m,
+        from_p("10.0.1.10", "tcp/22"),
+        Network,
+        "peering-inactive: pcx-p",
+    );
     // And into it: the route's connection is not active.
     check(
         &m,
@@ -352,7 +365,12 @@ fn an_unseen_vpc_with_two_connections_sends_its_whole_address_union_over_each() 
 #[test]
 fn ipv6_cidr_sets_of_an_unseen_side_are_its_addresses() {
     let m = Fixture::new()
-        .vpc("vpc-a", ACCOUNT, REGION, &["10.0.0.0/16", "2600:1f18:a::/56"])
+        .vpc(
+            "vpc-a",
+            ACCOUNT,
+            REGION,
+            &["10.0.0.0/16", "2600:1f18:a::/56"],
+        )
         .subnet_cidrs("subnet-a1", "vpc-a", &["10.0.1.0/24", "2600:1f18:a:1::/64"])
         .open_nacl("acl-a", "vpc-a", true, &[])
         .peering("pcx-p", "active", "vpc-p", "vpc-a")

@@ -346,7 +346,7 @@ fn open_to_unseen(
                             ),
                         ],
                         format!(
-                            "narrow {} ingress {rule} so that it no longer covers {admitted} on {ports}, or declare the partner's access in an allow rule",
+                            "narrow {} ingress {rule} so that it no longer covers {admitted} on {ports}: the partner's side is unknown, so whatever the rule admits from there can arrive",
                             sg.id
                         ),
                     ));

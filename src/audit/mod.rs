@@ -63,10 +63,13 @@ pub enum Kind {
     CrossRegionGroupReference,
     OpenToWorldOverPeering,
     OpenToUnseenPeer,
+    /// A `require`d flow your side routes to a VPC the snapshot cannot see into: whether it
+    /// arrives is decided there.
+    RequirementToUnseenPeer,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 11] = [
+    pub const ALL: [Kind; 12] = [
         Kind::Exposure,
         Kind::DeniedFlow,
         Kind::BrokenRequirement,
@@ -78,6 +81,7 @@ impl Kind {
         Kind::CrossRegionGroupReference,
         Kind::OpenToWorldOverPeering,
         Kind::OpenToUnseenPeer,
+        Kind::RequirementToUnseenPeer,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -93,6 +97,7 @@ impl Kind {
             Kind::CrossRegionGroupReference => "cross-region-group-reference",
             Kind::OpenToWorldOverPeering => "open-to-world-over-peering",
             Kind::OpenToUnseenPeer => "open-to-unseen-peer",
+            Kind::RequirementToUnseenPeer => "requirement-to-unseen-peer",
         }
     }
 
@@ -123,6 +128,9 @@ impl Kind {
             }
             Kind::OpenToUnseenPeer => {
                 "A security-group rule admits, on an administrative or database port, addresses of an external VPC peered with its VPC that the snapshot cannot see into."
+            }
+            Kind::RequirementToUnseenPeer => {
+                "A required flow leaves over a peering to a VPC the snapshot cannot see into: it cannot be verified beyond the peering."
             }
         }
     }
@@ -741,9 +749,12 @@ fn requirements(
                 .collect()
         }
     };
+    // An unseen VPC has no interfaces the snapshot knows: any of its addresses is an endpoint.
     let restrict = |vpc: &VpcId, set: &IpSet| match layer {
-        Layer::Network => set.clone(),
-        Layer::Full => set.intersection(endpoints.get(vpc).unwrap_or(&IpSet::new())),
+        Layer::Full if model.unseen_vpc(vpc).is_none() => {
+            set.intersection(endpoints.get(vpc).unwrap_or(&IpSet::new()))
+        }
+        _ => set.clone(),
     };
     let mut findings = Vec::new();
     for req in intent
@@ -818,6 +829,42 @@ fn requirements(
                         via: String::new(),
                     };
                     let why = req.why.as_deref().unwrap_or("required");
+                    if reason == Some(Reason::UnseenPeer) {
+                        // Your side delivers it to the peering; what happens beyond is unknown
+                        // (semantics step 23): reported, not called broken.
+                        let pcx = components
+                            .iter()
+                            .rfind(|c| c.kind == "peering")
+                            .map(|c| c.id.clone())
+                            .unwrap_or_default();
+                        findings.push(Finding {
+                            kind: Kind::RequirementToUnseenPeer,
+                            severity: Severity::Info,
+                            fingerprint: fingerprint(&[
+                                Kind::RequirementToUnseenPeer.as_str(),
+                                &req.from,
+                                &req.to,
+                                sv.as_str(),
+                                dv.as_str(),
+                                &b.src.to_string(),
+                                &b.dst.to_string(),
+                                &b.svc.to_string(),
+                            ]),
+                            title: format!(
+                                "required {} → {} {} ({why}) leaves over {pcx} to unseen {dv}: your side routes it there; whether it arrives is decided in the peer's account [{sv} {} → {dv} {}]",
+                                req.from, req.to, b.svc, b.src, b.dst,
+                            ),
+                            flows: Some(flows),
+                            reason,
+                            tighten: format!(
+                                "nothing on your side; confirm with the owner of {dv} that its routes, NACLs and security groups admit {} from {}",
+                                b.svc, b.src
+                            ),
+                            components,
+                            rule: Some(req.at.clone()),
+                        });
+                        continue;
+                    }
                     let title = format!(
                         "required {} → {} {} ({why}) is not connectable: {} [{sv} {} → {dv} {}]",
                         req.from,

@@ -375,12 +375,15 @@ fn apply_one(
                 peer_region: p.opt_str("PeerRegion")?.map(Region::new),
                 accept: true,
             };
-            ed.create_peering(&req)?;
+            let note = ed.create_peering(&req)?;
             applied.placeholders.insert(
                 format!("CreateVpcPeeringConnection {vpc} {peer_vpc}"),
                 id.clone(),
             );
-            Ok(format!("{id}: {vpc} ↔ {peer_vpc}, accepted"))
+            Ok(match note {
+                Some(n) => format!("{id}: {vpc} ↔ {peer_vpc}, accepted; {n}"),
+                None => format!("{id}: {vpc} ↔ {peer_vpc}, accepted"),
+            })
         }
         "DeleteVpcPeeringConnection" => {
             let id = PeeringId::new(p.str("VpcPeeringConnectionId")?);

@@ -837,15 +837,78 @@ impl<'m> Editor<'m> {
     /// `CreateVpcPeeringConnection`, accepted when `active`. Checks what AWS checks: both VPCs
     /// exist, they differ, their CIDR blocks do not overlap, no connection joins them already,
     /// and the peer's owner and region match what the request says.
-    pub fn create_peering(&mut self, req: &NewPeering) -> Res<()> {
+    /// `CreateVpcPeeringConnection` (accepted when `req.accept`). A peer VPC the snapshot does
+    /// not hold, in an account it does not cover, is a partner's: the connection is modelled
+    /// from the change alone and the peer becomes an unseen VPC (semantics step 21). Its CIDRs
+    /// are those other records list for it, else the worst case — every address outside the
+    /// requester's CIDRs (AWS refuses overlapping peers) — so that nothing it could send is
+    /// missed. Returns a note on how the peer was modelled, when it is unseen.
+    pub fn create_peering(&mut self, req: &NewPeering) -> Res<Option<String>> {
         let a = self.vpc(&req.vpc)?.clone();
-        let b = self.vpc(&req.peer_vpc)?.clone();
-        if a.id == b.id {
+        if a.id == req.peer_vpc {
             return Err(format!(
                 "{} cannot peer with itself (InvalidParameterValue)",
                 a.id
             ));
         }
+        let (peer, note) = match self.model.vpcs.get(&req.peer_vpc) {
+            Some(b) => (self.seen_peer(req, b)?, None),
+            None => {
+                let (side, note) = self.unseen_peer(req, &a)?;
+                (side, Some(note))
+            }
+        };
+        for x in &a.cidrs {
+            for y in &peer.cidrs {
+                if x.contains(&y.network()) || y.contains(&x.network()) {
+                    return Err(format!(
+                        "{} ({x}) and {} ({y}) have overlapping CIDR blocks (InvalidParameterValue)",
+                        a.id, peer.vpc
+                    ));
+                }
+            }
+        }
+        if let Some(c) = self.model.peerings.values().find(|c| {
+            matches!(
+                c.status.as_str(),
+                "active" | "pending-acceptance" | "provisioning" | "initiating-request"
+            ) && c.peer_of(&a.id).is_some_and(|s| s.vpc == peer.vpc)
+        }) {
+            return Err(format!(
+                "{} already joins {} and {} (VpcPeeringConnectionAlreadyExists)",
+                c.id, a.id, peer.vpc
+            ));
+        }
+        if self.model.peerings.contains_key(&req.id) {
+            return Err(format!("peering connection {} already exists", req.id));
+        }
+        let peer_vpc = peer.vpc.clone();
+        self.model.peerings.insert(
+            req.id.clone(),
+            VpcPeeringConnection {
+                id: req.id.clone(),
+                status: if req.accept {
+                    "active".into()
+                } else {
+                    "pending-acceptance".into()
+                },
+                requester: PeeringSide {
+                    vpc: a.id.clone(),
+                    owner: Some(a.account.clone()),
+                    region: Some(a.region.clone()),
+                    cidrs: a.cidrs.clone(),
+                },
+                accepter: peer,
+                tags: Tags::new(),
+            },
+        );
+        self.touch(&a.id);
+        self.touch(&peer_vpc);
+        Ok(note)
+    }
+
+    /// The accepter side for a VPC of the snapshot, after AWS's owner and region checks.
+    fn seen_peer(&self, req: &NewPeering, b: &Vpc) -> Res<PeeringSide> {
         if let Some(owner) = &req.peer_owner
             && owner != &b.account
         {
@@ -862,53 +925,71 @@ impl<'m> Editor<'m> {
                 b.id, b.region
             ));
         }
-        for x in &a.cidrs {
-            for y in &b.cidrs {
-                if x.contains(&y.network()) || y.contains(&x.network()) {
-                    return Err(format!(
-                        "{} ({x}) and {} ({y}) have overlapping CIDR blocks (InvalidParameterValue)",
-                        a.id, b.id
-                    ));
-                }
+        Ok(PeeringSide {
+            vpc: b.id.clone(),
+            owner: Some(b.account.clone()),
+            region: Some(b.region.clone()),
+            cidrs: b.cidrs.clone(),
+        })
+    }
+
+    /// The accepter side for a VPC the snapshot does not hold: a partner's (an account the
+    /// snapshot does not cover, named by `PeerOwnerId` or by other records of the VPC).
+    fn unseen_peer(&self, req: &NewPeering, a: &Vpc) -> Res<(PeeringSide, String)> {
+        let known = self.model.unseen_vpc(&req.peer_vpc);
+        let owner = match (&req.peer_owner, known.and_then(|u| u.account.as_ref())) {
+            (Some(o), Some(k)) if o != k => {
+                return Err(format!(
+                    "{} belongs to {k}, not PeerOwnerId {o} (InvalidVpcID.NotFound)",
+                    req.peer_vpc
+                ));
             }
-        }
-        if let Some(c) = self.model.peerings.values().find(|c| {
-            matches!(
-                c.status.as_str(),
-                "active" | "pending-acceptance" | "provisioning" | "initiating-request"
-            ) && c.peer_of(&a.id).is_some_and(|s| s.vpc == b.id)
-        }) {
+            (Some(o), _) => o.clone(),
+            (None, Some(k)) => k.clone(),
+            // AWS takes the requester's account, where the VPC would have to be.
+            (None, None) => a.account.clone(),
+        };
+        if self.model.locations.iter().any(|(acc, _)| acc == &owner) {
             return Err(format!(
-                "{} already joins {} and {} (VpcPeeringConnectionAlreadyExists)",
-                c.id, a.id, b.id
+                "VPC {} does not exist in account {owner}, which the snapshot covers (InvalidVpcID.NotFound)",
+                req.peer_vpc
             ));
         }
-        if self.model.peerings.contains_key(&req.id) {
-            return Err(format!("peering connection {} already exists", req.id));
-        }
-        let side = |v: &Vpc| PeeringSide {
-            vpc: v.id.clone(),
-            owner: Some(v.account.clone()),
-            region: Some(v.region.clone()),
-            cidrs: v.cidrs.clone(),
+        let region = req
+            .peer_region
+            .clone()
+            .or_else(|| known.and_then(|u| u.region.clone()))
+            .unwrap_or_else(|| a.region.clone());
+        let (cidrs, how) = match known.filter(|u| !u.cidrs.is_empty()) {
+            Some(u) => (
+                u.cidrs.clone(),
+                format!("the CIDRs its other records list ({})", join_nets(&u.cidrs)),
+            ),
+            None => {
+                let own = crate::sets::IpSet::from_nets(a.cidrs.iter().copied());
+                let rest = own.complement();
+                (
+                    rest.to_cidrs(),
+                    format!(
+                        "every address outside {}'s CIDRs (the change does not say which it uses)",
+                        a.id
+                    ),
+                )
+            }
         };
-        self.model.peerings.insert(
-            req.id.clone(),
-            VpcPeeringConnection {
-                id: req.id.clone(),
-                status: if req.accept {
-                    "active".into()
-                } else {
-                    "pending-acceptance".into()
-                },
-                requester: side(&a),
-                accepter: side(&b),
-                tags: Tags::new(),
-            },
+        let note = format!(
+            "{} of account {owner} is not in the snapshot: modelled as an unseen peer whose side is {how}",
+            req.peer_vpc
         );
-        self.touch(&a.id);
-        self.touch(&b.id);
-        Ok(())
+        Ok((
+            PeeringSide {
+                vpc: req.peer_vpc.clone(),
+                owner: Some(owner),
+                region: Some(region),
+                cidrs,
+            },
+            note,
+        ))
     }
 
     fn peering(&mut self, id: &PeeringId) -> Res<&mut VpcPeeringConnection> {
@@ -1068,6 +1149,13 @@ impl<'m> Editor<'m> {
         self.model.prefix_lists.remove(id);
         Ok(())
     }
+}
+
+fn join_nets(n: &[ipnet::IpNet]) -> String {
+    n.iter()
+        .map(|c| c.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// What `CreateVpcPeeringConnection` asks for.

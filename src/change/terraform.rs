@@ -883,7 +883,7 @@ fn step(
                 _ => false,
             };
             let accept = auto && local;
-            ed.create_peering(&NewPeering {
+            let note = ed.create_peering(&NewPeering {
                 id: id.clone(),
                 vpc: vpc.clone(),
                 peer_vpc: peer.clone(),
@@ -892,14 +892,15 @@ fn step(
                 accept,
             })?;
             Ok(Step::Done(format!(
-                "{id}: {vpc} ↔ {peer}, {}",
+                "{id}: {vpc} ↔ {peer}, {}{}",
                 match (accept, auto) {
                     (true, _) => "accepted (auto_accept)",
                     (false, true) => {
                         "pending acceptance (auto_accept needs both VPCs in one account and region)"
                     }
                     (false, false) => "pending acceptance",
-                }
+                },
+                note.map(|n| format!("; {n}")).unwrap_or_default()
             )))
         }
         ("aws_vpc_peering_connection", Phase::AddPart) => Ok(Step::Nothing),

@@ -198,6 +198,10 @@ pub fn select(
         let e = out.entry(vpc.clone()).or_default();
         *e = e.union(&set);
     };
+    // Unseen VPCs (known only from peering records) are selected by account, id or CIDR.
+    let unseen = model.unseen_vpcs().values();
+    let unseen_set = |u: &UnseenVpc| IpSet::from_nets(u.cidrs.iter().copied());
+    let owned_by = |u: &UnseenVpc| u.account.as_ref().is_some_and(|a| a.as_str() == s);
     if let Some(eni) = model.resolve_eni(s) {
         add(
             &eni.vpc,
@@ -209,17 +213,26 @@ pub fn select(
         for sub in model.subnets.values().filter(|x| x.vpc.as_str() == s) {
             add(&sub.vpc, subnet_set(sub));
         }
+    } else if let Some(u) = model.unseen_vpc(&VpcId::new(s)) {
+        add(&u.id, unseen_set(u));
     } else if let Ok(net) = s.parse::<ipnet::IpNet>() {
         let sel = IpSet::from_net(net.trunc());
         for sub in model.subnets.values() {
             add(&sub.vpc, subnet_set(sub).intersection(&sel));
         }
-    } else if model.vpcs.values().any(|v| v.account.as_str() == s) {
+        for u in unseen {
+            add(&u.id, unseen_set(u).intersection(&sel));
+        }
+    } else if model.vpcs.values().any(|v| v.account.as_str() == s) || unseen.clone().any(owned_by) {
         for sub in model.subnets.values().filter(|x| x.account.as_str() == s) {
             add(&sub.vpc, subnet_set(sub));
+        }
+        for u in unseen.filter(|u| owned_by(u)) {
+            add(&u.id, unseen_set(u));
         }
     } else {
         return Err(EndpointError::Unknown(s.to_owned()));
     }
+    out.retain(|_, set| !set.is_empty());
     Ok(out)
 }
