@@ -487,6 +487,253 @@ fn denied_assume_role_is_a_partial_snapshot_that_check_and_audit_warn_about() {
     );
 }
 
+/// The exposures of an audit report from `src_vpc` into `dst_subnet`.
+fn exposures_into<'r>(report: &'r Value, src_vpc: &str, dst_subnet: &str) -> Vec<&'r Value> {
+    report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| {
+            f["kind"] == "exposure"
+                && f["flows"]["src_vpc"] == src_vpc
+                && f["flows"]["dst_subnet"] == dst_subnet
+        })
+        .collect()
+}
+
+/// Does a finding's service set hold tcp `port`?
+fn covers_tcp(f: &Value, port: u64) -> bool {
+    f["flows"]["services"]["tcp"]
+        .as_array()
+        .expect("tcp ranges")
+        .iter()
+        .any(|r| r[0].as_u64().unwrap() <= port && port <= r[1].as_u64().unwrap())
+}
+
+fn audit_json(snapshot: &Path, intent: &Path) -> Value {
+    let run = peerscope(
+        &[
+            "audit",
+            snapshot.to_str().unwrap(),
+            "--intent",
+            intent.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+        FAKE_KEY,
+    );
+    assert_eq!(
+        run.code, 1,
+        "exit 1: findings of medium or worse; stderr:\n{}",
+        run.stderr
+    );
+    serde_json::from_str(&run.stdout).expect("audit JSON")
+}
+
+/// The issue's scenario (semantics steps 21–23): the hub's DNS hosts admit 172.16.0.0/12 on
+/// tcp/22 and the hub routes the partner's 172.20.0.0/16 over their peering, so the partner can
+/// SSH to them. The organisation's snapshot cannot see the partner's VPC (no role there), yet the
+/// audit must find that exposure, as critical as it is once the partner's dump is added.
+#[test]
+fn the_audit_finds_an_unseen_partners_exposure_as_it_does_with_the_partners_dump() {
+    let moto = Moto::start();
+    let seed = moto.seed(&["--hub-partner"]);
+    let acct = |name: &str| s(&seed["accounts"][name]).to_owned();
+    let partner = acct("partner");
+    let partner_vpc = s(&seed["vpcs"]["partner-hub"]);
+    let hub_vpc = s(&seed["vpcs"]["hub"]);
+    let (dns, api) = (
+        s(&seed["subnets"]["hub-dns"]),
+        s(&seed["subnets"]["hub-api"]),
+    );
+    let pcx = s(&seed["pcx"]["hub-partner"]);
+    let dir = Dir::new();
+
+    // The organisation's snapshot: four accounts, not the partner's.
+    let org = dir.path().join("org");
+    let run = collect(&moto, &org, &["--org"], FAKE_KEY);
+    assert_eq!(run.code, 0, "stderr:\n{}", run.stderr);
+    assert!(!org.join(&partner).exists());
+
+    // `check` lists the partner's VPC as unseen, with an info diagnostic.
+    let check = peerscope(
+        &["check", org.to_str().unwrap(), "--format", "json"],
+        FAKE_KEY,
+    );
+    assert_eq!(check.code, 0, "infos only; stderr:\n{}", check.stderr);
+    let inv: Value = serde_json::from_str(&check.stdout).expect("check JSON");
+    let unseen = inv["unseen_vpcs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["id"] == partner_vpc)
+        .unwrap_or_else(|| panic!("{partner_vpc} not listed as unseen: {}", inv["unseen_vpcs"]));
+    assert_eq!(unseen["account"], partner.as_str());
+    assert_eq!(unseen["region"], "us-east-1");
+    assert_eq!(unseen["cidrs"], serde_json::json!(["172.20.0.0/16"]));
+    assert_eq!(unseen["peerings"], serde_json::json!([pcx]));
+    let diag: Vec<&Value> = inv["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"] == "unseen-vpc" && d["object"] == partner_vpc)
+        .collect();
+    assert_eq!(diag.len(), 1, "{}", inv["diagnostics"]);
+    assert_eq!(diag[0]["severity"], "info", "{}", diag[0]);
+
+    // The intent: the four accounts are ours; the partner may call one API subnet on tcp/443.
+    let intent = dir.path().join("intent.toml");
+    std::fs::write(
+        &intent,
+        format!(
+            r#"[accounts]
+management = "{}"
+hub = "{}"
+prod = "{}"
+dev = "{}"
+
+[zones.partner]
+vpcs = ["{partner_vpc}"]
+
+[zones.hub-api]
+subnets = ["{api}"]
+
+[[allow]]
+from = "partner"
+to = "hub-api"
+ports = "tcp:443"
+why = "the partner calls the hub's API, nothing else"
+"#,
+            acct("management"),
+            acct("hub"),
+            acct("prod"),
+            acct("dev"),
+        ),
+    )
+    .unwrap();
+
+    // Without the partner's dump: the partner's whole VPC may SSH to the DNS hosts.
+    let report = audit_json(&org, &intent);
+    let found = exposures_into(&report, partner_vpc, dns);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    let unseen_ssh = found[0];
+    assert_eq!(unseen_ssh["severity"], "critical", "{unseen_ssh:#}");
+    let flows = &unseen_ssh["flows"];
+    assert_eq!(flows["src_account"], partner.as_str());
+    assert_eq!(flows["src"], serde_json::json!(["172.20.0.0/16"]));
+    assert_eq!(flows["dst_vpc"], hub_vpc);
+    assert_eq!(
+        flows["dst"],
+        serde_json::json!(["10.0.3.53/32", "10.0.3.54/32"])
+    );
+    assert_eq!(flows["services"]["text"], "tcp:22");
+    assert_eq!(flows["via"], pcx);
+    let components: Vec<(&str, &str, &str)> = unseen_ssh["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (s(&c["kind"]), s(&c["id"]), s(&c["detail"])))
+        .collect();
+    let has = |kind: &str, id: &str, detail: &str| {
+        components
+            .iter()
+            .any(|c| c.0 == kind && c.1 == id && c.2.contains(detail))
+    };
+    assert!(has("peering", pcx, "unseen"), "{components:#?}");
+    assert!(
+        has(
+            "route-table",
+            s(&seed["route_tables"]["hub"]),
+            "172.20.0.0/16 -> "
+        ),
+        "the hub's route back to the partner: {components:#?}"
+    );
+    assert!(
+        has("network-acl", s(&seed["network_acls"]["hub"]), "ingress"),
+        "{components:#?}"
+    );
+    assert!(
+        has(
+            "security-group",
+            s(&seed["groups"]["hub-dns"]),
+            "ingress tcp:22 172.16.0.0/12"
+        ),
+        "{components:#?}"
+    );
+    // The allowed flow is not an exposure; the rule behind the problem is a hygiene finding too.
+    assert!(
+        exposures_into(&report, partner_vpc, api).is_empty(),
+        "{report:#}"
+    );
+    assert!(
+        report["findings"].as_array().unwrap().iter().any(|f| {
+            f["kind"] == "open-to-unseen-peer"
+                && f["components"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|c| c["id"] == seed["groups"]["hub-dns"])
+        }),
+        "{report:#}"
+    );
+
+    // The partner's dump, collected in its account (moto lets the caller assume any role), added
+    // to a copy of the organisation's snapshot.
+    let accounts = dir.path().join("partner.toml");
+    std::fs::write(
+        &accounts,
+        format!("[[account]]\nid = \"{partner}\"\nname = \"partner\"\nrole = \"PartnerAudit\"\n"),
+    )
+    .unwrap();
+    let theirs = dir.path().join("partner");
+    let run = collect(
+        &moto,
+        &theirs,
+        &["--accounts", accounts.to_str().unwrap()],
+        FAKE_KEY,
+    );
+    assert_eq!(run.code, 0, "stderr:\n{}", run.stderr);
+    let both = dir.path().join("both");
+    std::fs::create_dir_all(both.join(&partner)).unwrap();
+    crate::util::copy_tree(&org, &both);
+    crate::util::copy_tree(&theirs.join(&partner), &both.join(&partner));
+    let check = peerscope(
+        &["check", both.to_str().unwrap(), "--format", "json"],
+        FAKE_KEY,
+    );
+    assert_eq!(check.code, 0, "stderr:\n{}", check.stderr);
+    let inv: Value = serde_json::from_str(&check.stdout).unwrap();
+    assert!(
+        !inv["unseen_vpcs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|u| u["id"] == partner_vpc),
+        "the partner's VPC is seen now: {}",
+        inv["unseen_vpcs"]
+    );
+
+    // With it: the same exposure, from the partner's host, as critical.
+    let report = audit_json(&both, &intent);
+    let found = exposures_into(&report, partner_vpc, dns);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    let seen_ssh = found[0];
+    assert_eq!(seen_ssh["flows"]["dst_vpc"], hub_vpc);
+    assert_eq!(
+        seen_ssh["flows"]["src"],
+        serde_json::json!(["172.20.1.10/32"])
+    );
+    assert!(covers_tcp(seen_ssh, 22), "{seen_ssh:#}");
+    assert_eq!(
+        seen_ssh["severity"], unseen_ssh["severity"],
+        "the same severity with and without the partner's dump: {seen_ssh:#}"
+    );
+    assert!(
+        exposures_into(&report, partner_vpc, api).is_empty(),
+        "{report:#}"
+    );
+}
+
 #[test]
 fn an_unreachable_endpoint_fails_cleanly_and_writes_nothing() {
     let port = TcpListener::bind("127.0.0.1:0")

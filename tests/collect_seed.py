@@ -16,13 +16,26 @@ partner account, in two regions (us-east-1, eu-west-1):
 - management us-east-1 10.9.0.0/16: shared services, not peered.
 - partner 999988887777 us-east-1 172.16.0.0/16.
 
+`--hub-partner` adds, on top of that organisation, the scenario of a partner that can SSH to the
+hub's DNS hosts (the audit must find it without the partner's dump too):
+
+- partner 999988887777 us-east-1 172.20.0.0/16 (subnet 172.20.1.0/24, one ENI 172.20.1.10 with
+  the VPC's default-like group: no ingress, all egress), peered with the hub (requested by the
+  hub, accepted by the partner); the partner routes 10.0.0.0/16 to it and the hub's main route
+  table routes 172.20.0.0/16 to it.
+- hub us-east-1: a DNS subnet 10.0.3.0/24 with two hosts 10.0.3.53 and 10.0.3.54 whose group
+  `hub-dns` serves DNS to 10.0.0.0/8 and — the problem — admits 172.16.0.0/12 on tcp/22; an API
+  subnet 10.0.4.0/24 with one host 10.0.4.10 whose group `hub-api` admits the partner on tcp/443
+  (the one thing the partner is meant to reach). Both subnets use the hub's main route table and
+  default NACL, which it prints as `route_tables.hub` and `network_acls.hub`.
+
 `--scale N` instead creates N-1 member accounts with one VPC, subnet, SG and ENI per region
 (for the collection benchmark). `--auditor` creates an IAM user in the management account
 whose policy allows what docs/collect.md lists but denies AssumeRole of the role `Forbidden`,
 and the `PeerscopeAudit` role in every account with the documented read-only policy; it prints
 the user's access key (for the partial-failure test, which turns on IAM checks afterwards).
 
-Usage: python collect_seed.py ENDPOINT [--scale N] [--auditor]
+Usage: python collect_seed.py ENDPOINT [--scale N | --hub-partner] [--auditor]
 """
 
 import json
@@ -34,6 +47,7 @@ import requests
 ENDPOINT = sys.argv[1]
 SCALE = int(sys.argv[sys.argv.index("--scale") + 1]) if "--scale" in sys.argv else 0
 AUDITOR = "--auditor" in sys.argv
+HUB_PARTNER = "--hub-partner" in sys.argv
 A, B = "us-east-1", "eu-west-1"
 PARTNER = "999988887777"
 BASE = dict(
@@ -255,6 +269,38 @@ else:
         "prod": eni(prod_a, subnets["prod"], "10.1.1.10", [groups["prod-web"]]),
         "dev-eu": eni(dev_b, subnets["dev-eu"], "10.2.1.10", [groups["dev-app"]]),
     }
+
+    if HUB_PARTNER:
+        vpcs["partner-hub"] = vpc(partner_a, "172.20.0.0/16", "partner-hub")
+        subnets["hub-dns"] = subnet(hub_a, vpcs["hub"], "10.0.3.0/24", "us-east-1a")
+        subnets["hub-api"] = subnet(hub_a, vpcs["hub"], "10.0.4.0/24", "us-east-1b")
+        subnets["partner-hub"] = subnet(partner_a, vpcs["partner-hub"], "172.20.1.0/24", "us-east-1a")
+        pcx["hub-partner"] = peer(hub_a, vpcs["hub"], partner_a, vpcs["partner-hub"], PARTNER, A)
+        route(hub_a, vpcs["hub"], "172.20.0.0/16", pcx["hub-partner"])
+        route(partner_a, vpcs["partner-hub"], "10.0.0.0/16", pcx["hub-partner"])
+        dns = [
+            {"IpProtocol": p, "FromPort": 53, "ToPort": 53, "IpRanges": [{"CidrIp": "10.0.0.0/8"}]}
+            for p in ("udp", "tcp")
+        ]
+        groups["hub-dns"] = sg(hub_a, vpcs["hub"], "hub-dns", dns + [tcp(22, cidr="172.16.0.0/12")])
+        groups["hub-api"] = sg(hub_a, vpcs["hub"], "hub-api", [tcp(443, cidr="172.20.0.0/16")])
+        groups["partner-app"] = sg(partner_a, vpcs["partner-hub"], "partner-app", [])
+        enis["hub-dns-1"] = eni(hub_a, subnets["hub-dns"], "10.0.3.53", [groups["hub-dns"]])
+        enis["hub-dns-2"] = eni(hub_a, subnets["hub-dns"], "10.0.3.54", [groups["hub-dns"]])
+        enis["hub-api"] = eni(hub_a, subnets["hub-api"], "10.0.4.10", [groups["hub-api"]])
+        enis["partner-hub"] = eni(
+            partner_a, subnets["partner-hub"], "172.20.1.10", [groups["partner-app"]]
+        )
+        out["route_tables"] = {"hub": main_table(hub_a, vpcs["hub"])}
+        out["network_acls"] = {
+            "hub": hub_a.describe_network_acls(
+                Filters=[
+                    {"Name": "vpc-id", "Values": [vpcs["hub"]]},
+                    {"Name": "default", "Values": ["true"]},
+                ]
+            )["NetworkAcls"][0]["NetworkAclId"]
+        }
+
     out.update(vpcs=vpcs, subnets=subnets, pcx=pcx, prefix_list=pl, groups=groups, enis=enis)
 
 if AUDITOR:
