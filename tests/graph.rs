@@ -1,5 +1,6 @@
-//! `peerscope graph` (issue #7): golden DOT and Mermaid per topology, edge colours that agree
-//! with the audit, escaping of untrusted names, the CLI (formats, `--diff`, `--out`, svg
+//! `peerscope graph` (issue #7): golden DOT and Mermaid per topology and for a snapshot with an
+//! unseen VPC (a partner's, drawn in its account, coloured by the audit), edge colours that
+//! agree with the audit, escaping of untrusted names, the CLI (formats, `--diff`, `--out`, svg
 //! without Graphviz, `audit --graph`), and the HTML page driven in headless Chromium over the
 //! DevTools protocol on a pipe (`--remote-debugging-pipe`; [`Chromium`]).
 
@@ -19,7 +20,7 @@ use peerscope::model::Model;
 use peerscope::snapshot;
 use serde_json::{Value, json};
 
-use crate::util::{AR, Dir, TestCommand, peering_json, vpc_json, with};
+use crate::util::{AR, Dir, TestCommand, copy_tree, peering_json, vpc_json, with};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
@@ -46,8 +47,13 @@ fn picture(t: &Path) -> (Model, AuditReport, Graph) {
 
 /// [`picture`] in a given layer (`None`: the intent's).
 fn picture_in(t: &Path, layer: Option<Layer>) -> (Model, AuditReport, Graph) {
+    picture_as(t, &name(t), layer)
+}
+
+/// [`picture_in`] of a folder whose intent is named as `topologies/<shown>/intent.toml`.
+fn picture_as(t: &Path, shown: &str, layer: Option<Layer>) -> (Model, AuditReport, Graph) {
     let loaded = snapshot::load(t).unwrap();
-    let rel = Path::new("topologies").join(name(t)).join("intent.toml");
+    let rel = Path::new("topologies").join(shown).join("intent.toml");
     let text = std::fs::read_to_string(t.join("intent.toml")).unwrap();
     let intent = Intent::parse(&rel, &text).unwrap_or_else(|e| panic!("{e}"));
     let report = audit(&loaded.model, Some(&intent), layer);
@@ -123,6 +129,51 @@ fn classes_from_audit(model: &Model, report: &AuditReport) -> BTreeMap<String, E
     out
 }
 
+/// Checks a map against its audit: every edge's class as [`classes_from_audit`] derives it,
+/// every exposure and denied flow over a peering listed on its edge, every finding attached
+/// somewhere. Returns the classes seen.
+fn assert_map_agrees_with_audit(
+    n: &str,
+    layer: Layer,
+    model: &Model,
+    report: &AuditReport,
+    g: &Graph,
+) -> BTreeSet<EdgeClass> {
+    let mut seen = BTreeSet::new();
+    assert_eq!(g.layer, layer);
+    let expected = classes_from_audit(model, report);
+    let got: BTreeMap<String, EdgeClass> =
+        g.edges.iter().map(|e| (e.id.clone(), e.class)).collect();
+    assert_eq!(got, expected, "{n} ({layer} layer): edge classes");
+    for e in &g.edges {
+        seen.insert(e.class);
+        // Every exposure and denied flow over a peering is listed on its edge.
+        let listed: BTreeSet<&str> = e
+            .findings
+            .iter()
+            .map(|&i| g.findings[i].fingerprint.as_str())
+            .collect();
+        for f in report.findings.iter().filter(|f| {
+            matches!(f.kind, Kind::Exposure | Kind::DeniedFlow)
+                && f.flows.as_ref().is_some_and(|b| b.via == e.id)
+        }) {
+            assert!(
+                listed.contains(f.fingerprint.as_str()),
+                "{n}: {}: {}",
+                e.id,
+                f.title
+            );
+        }
+    }
+    // Every finding is attached somewhere.
+    for (i, f) in g.findings.iter().enumerate() {
+        let on = g.edges.iter().any(|e| e.findings.contains(&i))
+            || g.vpcs.iter().any(|v| v.findings.contains(&i));
+        assert!(on, "{n}: {} is attached nowhere", f.title);
+    }
+    seen
+}
+
 #[test]
 fn every_topology_map_agrees_with_its_audit() {
     let mut seen = BTreeSet::new();
@@ -131,37 +182,13 @@ fn every_topology_map_agrees_with_its_audit() {
         .flat_map(|t| [(t.clone(), Layer::Network), (t, Layer::Full)]);
     for (t, layer) in runs {
         let (model, report, g) = picture_in(&t, Some(layer));
-        assert_eq!(g.layer, layer);
-        let expected = classes_from_audit(&model, &report);
-        let got: BTreeMap<String, EdgeClass> =
-            g.edges.iter().map(|e| (e.id.clone(), e.class)).collect();
-        assert_eq!(got, expected, "{} ({layer} layer): edge classes", name(&t));
-        for e in &g.edges {
-            seen.insert(e.class);
-            // Every exposure and denied flow over a peering is listed on its edge.
-            let listed: BTreeSet<&str> = e
-                .findings
-                .iter()
-                .map(|&i| g.findings[i].fingerprint.as_str())
-                .collect();
-            for f in report.findings.iter().filter(|f| {
-                matches!(f.kind, Kind::Exposure | Kind::DeniedFlow)
-                    && f.flows.as_ref().is_some_and(|b| b.via == e.id)
-            }) {
-                assert!(
-                    listed.contains(f.fingerprint.as_str()),
-                    "{}: {}",
-                    e.id,
-                    f.title
-                );
-            }
-        }
-        // Every finding is attached somewhere.
-        for (i, f) in g.findings.iter().enumerate() {
-            let on = g.edges.iter().any(|e| e.findings.contains(&i))
-                || g.vpcs.iter().any(|v| v.findings.contains(&i));
-            assert!(on, "{}: {} is attached nowhere", name(&t), f.title);
-        }
+        seen.extend(assert_map_agrees_with_audit(
+            &name(&t),
+            layer,
+            &model,
+            &report,
+            &g,
+        ));
     }
     // The examples exercise the interesting classes.
     for c in [
@@ -186,6 +213,221 @@ fn external_accounts_are_marked() {
         .collect();
     assert_eq!(ext, ["999999999999"]);
     assert!(graph::dot::render(&g).contains("999999999999 — external"));
+}
+
+/// `topologies/partner-overbroad` without the partner's dump (its `999999999999/` folder), as
+/// the prod team collects it: ACME's VPC is unseen, known only from the peering record.
+fn partner_unseen() -> Dir {
+    let d = Dir::new();
+    copy_tree(
+        &Path::new(ROOT).join("topologies/partner-overbroad"),
+        d.path(),
+    );
+    std::fs::remove_dir_all(d.path().join("999999999999")).unwrap();
+    d
+}
+
+/// The name [`partner_unseen`]'s intent is shown under in pictures.
+const PARTNER_UNSEEN: &str = "partner-overbroad-without-999999999999";
+const ACME_VPC: &str = "vpc-0ed9cf062e57a3543";
+const ACME_PEERING: &str = "pcx-01581e17446226d6e";
+
+#[test]
+fn golden_dot_and_mermaid_with_an_unseen_vpc() {
+    let d = partner_unseen();
+    let (_, _, g) = picture_as(d.path(), PARTNER_UNSEEN, None);
+    let n = PARTNER_UNSEEN;
+    insta::assert_snapshot!(format!("graph-{n}-dot"), graph::dot::render(&g));
+    insta::assert_snapshot!(format!("graph-{n}-mermaid"), graph::mermaid::render(&g));
+}
+
+#[test]
+fn an_unseen_vpc_is_drawn_in_its_account_and_its_peering_coloured_by_the_audit() {
+    let d = partner_unseen();
+    for layer in [Layer::Network, Layer::Full] {
+        let (model, report, g) = picture_as(d.path(), PARTNER_UNSEEN, Some(layer));
+        assert!(model.unseen_vpc(&ACME_VPC.into()).is_some());
+        assert_map_agrees_with_audit(PARTNER_UNSEEN, layer, &model, &report, &g);
+    }
+    let (model, _, g) = picture_as(d.path(), PARTNER_UNSEEN, None);
+
+    // The node: unseen, with the CIDRs of the peering record, in ACME's account's group.
+    let v = g.vpc(ACME_VPC).expect("the unseen VPC is a node");
+    assert!(v.unseen);
+    assert_eq!(v.account, "999999999999");
+    assert_eq!(v.cidrs, ["10.50.0.0/16", "10.51.0.0/16"]);
+    assert_eq!(v.seen_through, [ACME_PEERING]);
+    let at = g.vpcs.iter().position(|x| x.id == ACME_VPC).unwrap();
+    assert_eq!(g.groups()["999999999999"]["us-east-1"], [at]);
+    let acme = g.account("999999999999").unwrap();
+    assert!(acme.external && acme.unseen, "{acme:?}");
+    let prod = g.account("222222222222").unwrap();
+    assert!(!prod.external && !prod.unseen, "{prod:?}");
+    assert!(
+        g.vpcs
+            .iter()
+            .filter(|v| v.id != ACME_VPC)
+            .all(|v| !v.unseen)
+    );
+
+    // The peering: the exposures from the unseen VPC are on it, and colour it critical.
+    let e = g.edges.iter().find(|e| e.id == ACME_PEERING).unwrap();
+    assert_eq!(
+        (e.a.as_str(), e.b.as_str()),
+        (ACME_VPC, "vpc-04a6b044fdf2889a4")
+    );
+    assert_eq!(e.class, EdgeClass::Exposure(Severity::Critical));
+    assert!(e.flows.iter().any(|f| f.from == ACME_VPC), "{:?}", e.flows);
+    let kinds: BTreeSet<Kind> = e.findings.iter().map(|&i| g.findings[i].kind).collect();
+    assert!(
+        kinds.contains(&Kind::Exposure) && kinds.contains(&Kind::OpenToUnseenPeer),
+        "{kinds:?}"
+    );
+    let from_unseen = g.findings.iter().enumerate().filter(|(_, f)| {
+        f.kind == Kind::Exposure
+            && f.title.starts_with(ACME_VPC)
+            && f.severity == Severity::Critical
+    });
+    for (i, f) in from_unseen {
+        assert!(e.findings.contains(&i), "{} not on {ACME_PEERING}", f.title);
+    }
+    assert_eq!(model.unseen_vpcs().len(), 1);
+
+    // DOT: a dashed node with the note, inside ACME's cluster; the edge critical.
+    let dot = graph::dot::render(&g);
+    let cluster = dot
+        .split("\n  subgraph cluster_a")
+        .find(|c| c.contains("label=\"999999999999 — external, unseen (not collected)\""))
+        .unwrap_or_else(|| panic!("{dot}"));
+    let node = cluster
+        .lines()
+        .find(|l| l.trim_start().starts_with(&format!("\"{ACME_VPC}\" [")))
+        .unwrap_or_else(|| panic!("{dot}"));
+    for needle in [
+        "class=\"unseen\"",
+        "dashed",
+        "10.50.0.0/16, 10.51.0.0/16",
+        "seen only through pcx-01581e17446226d6e; its side is assumed to allow everything",
+    ] {
+        assert!(node.contains(needle), "{needle}: {node}");
+    }
+    let edge = dot
+        .lines()
+        .find(|l| l.contains(&format!("\"{ACME_VPC}\" -- ")))
+        .unwrap();
+    assert!(
+        edge.contains("class=\"exposure-critical\"") && edge.contains("color=\"#8b0020\""),
+        "{edge}"
+    );
+
+    // Mermaid: in ACME's subgraph, in the unseen class; the link in the critical colour.
+    let mermaid = graph::mermaid::render(&g);
+    let sub = mermaid
+        .split("\n  subgraph a")
+        .find(|s| s.contains("999999999999 — external, unseen"))
+        .unwrap_or_else(|| panic!("{mermaid}"));
+    let id = sub
+        .lines()
+        .find(|l| l.contains(ACME_VPC))
+        .and_then(|l| l.trim().split('[').next())
+        .unwrap()
+        .to_owned();
+    assert!(
+        sub.contains("seen only through pcx-01581e17446226d6e"),
+        "{sub}"
+    );
+    assert!(
+        mermaid.lines().any(|l| l == format!("  class {id} unseen")),
+        "{mermaid}"
+    );
+    assert!(mermaid.contains("linkStyle 0 stroke:#8b0020"), "{mermaid}");
+
+    // HTML data: the VPC is not collected and names its peering; the account is unseen.
+    let data = graph::html::data(std::slice::from_ref(&g), "x");
+    let row = data["v"][at].clone();
+    assert_eq!(
+        (row[0].clone(), row[5].clone()),
+        (json!(ACME_VPC), json!(0))
+    );
+    assert_eq!(row[8], json!([ACME_PEERING]));
+    let acct = data["v"][at][2].as_u64().unwrap() as usize;
+    assert_eq!(data["a"][acct][4], json!(1));
+}
+
+/// Unseen VPCs without an owner in their records go to an "unknown account" group; one of a
+/// collected account sits with that account's VPCs; CIDRs and peerings are those of all the
+/// VPC's connections; every peering is drawn in every format.
+#[test]
+fn unseen_vpcs_without_an_owner_or_in_a_collected_account() {
+    let d = Dir::new();
+    let no_owner = |mut p: Value| {
+        p["AccepterVpcInfo"]
+            .as_object_mut()
+            .unwrap()
+            .remove("OwnerId");
+        p
+    };
+    d.put(
+        &format!("{AR}/describe-vpcs.json"),
+        "Vpcs",
+        [vpc_json("vpc-1", "10.0.0.0/16")],
+    )
+    .put(
+        &format!("{AR}/describe-vpc-peering-connections.json"),
+        "VpcPeeringConnections",
+        [
+            no_owner(peering_json(
+                "pcx-1",
+                "active",
+                ("vpc-1", "10.0.0.0/16"),
+                ("vpc-9", "10.9.0.0/16"),
+            )),
+            no_owner(peering_json(
+                "pcx-2",
+                "deleted",
+                ("vpc-1", "10.0.0.0/16"),
+                ("vpc-9", "10.8.0.0/16"),
+            )),
+            peering_json(
+                "pcx-3",
+                "active",
+                ("vpc-1", "10.0.0.0/16"),
+                ("vpc-8", "10.7.0.0/16"),
+            ),
+        ],
+    );
+    let loaded = d.load();
+    let report = audit(&loaded.model, None, None);
+    let g = graph::build(&loaded.model, Some(&report), None, &Options::default());
+
+    let v9 = g.vpc("vpc-9").unwrap();
+    assert!(v9.unseen);
+    assert_eq!(v9.account, graph::UNKNOWN_ACCOUNT);
+    assert_eq!(v9.cidrs, ["10.8.0.0/16", "10.9.0.0/16"]);
+    assert_eq!(v9.seen_through, ["pcx-1", "pcx-2"]);
+    let unknown = g.account(graph::UNKNOWN_ACCOUNT).unwrap();
+    assert!(unknown.unseen && unknown.external, "{unknown:?}");
+    let v8 = g.vpc("vpc-8").unwrap();
+    assert!(v8.unseen && v8.account == crate::util::ACCOUNT);
+    let ours = g.account(crate::util::ACCOUNT).unwrap();
+    assert!(!ours.unseen && !ours.external, "{ours:?}");
+    assert!(!g.vpc("vpc-1").unwrap().unseen);
+
+    let dot = graph::dot::render(&g);
+    assert!(
+        dot.contains("label=\"unknown account — external, unseen (not collected)\""),
+        "{dot}"
+    );
+    assert!(dot.contains("seen only through pcx-1, pcx-2\\n"), "{dot}");
+    assert_eq!(dot.matches("class=\"unseen\"").count(), 2, "{dot}");
+    for pcx in ["pcx-1", "pcx-2", "pcx-3"] {
+        assert!(dot.contains(&format!("label=\"{pcx}\\n")), "{pcx}: {dot}");
+    }
+    let mermaid = graph::mermaid::render(&g);
+    let links = mermaid.lines().filter(|l| l.contains("|\"pcx-")).count();
+    assert_eq!(links, 3, "{mermaid}");
+    let data = graph::html::data(std::slice::from_ref(&g), "x");
+    assert_eq!(data["e"].as_array().unwrap().len(), 3);
 }
 
 const HOSTILE: &str = r#"</script><script>alert(1)</script> "q" \N #1 <b>&amp;"#;
@@ -255,20 +497,8 @@ fn the_page_is_self_contained() {
 
 /// A copy of a topology folder, to change.
 fn copy_topology(name: &str) -> Dir {
-    fn copy(from: &Path, to: &Path) {
-        std::fs::create_dir_all(to).unwrap();
-        for e in std::fs::read_dir(from).unwrap() {
-            let e = e.unwrap();
-            let p = e.path();
-            if p.is_dir() {
-                copy(&p, &to.join(e.file_name()));
-            } else {
-                std::fs::copy(&p, to.join(e.file_name())).unwrap();
-            }
-        }
-    }
     let d = Dir::new();
-    copy(&Path::new(ROOT).join("topologies").join(name), d.path());
+    copy_tree(&Path::new(ROOT).join("topologies").join(name), d.path());
     d
 }
 
@@ -703,11 +933,13 @@ impl Page<'_> {
         }
     }
 
-    /// The middle of an element matched by `selector` (for paths: the point halfway along).
+    /// The middle of an element matched by `selector`: for paths and rectangles the point
+    /// halfway along their outline (off the edges that end at a collapsed account's centre), for
+    /// circles and others the centre of their box.
     fn centre_of(&mut self, selector: &str) -> (f64, f64) {
         let v = self.eval(&format!(
             "(() => {{ const e = document.querySelector({s}); if (!e) return null;
-               if (e.getTotalLength) {{ const p = e.getPointAtLength(e.getTotalLength() / 2);
+               if (e.getTotalLength && e.tagName !== 'circle') {{ const p = e.getPointAtLength(e.getTotalLength() / 2);
                  const m = e.getScreenCTM(); return [p.x * m.a + p.y * m.c + m.e, p.x * m.b + p.y * m.d + m.f]; }}
                const r = e.getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; }})()",
             s = json!(selector)
@@ -756,7 +988,7 @@ fn the_page_renders_searches_and_shows_an_edges_findings_in_chromium() {
         let drawn = page.eval("document.querySelectorAll('#l-edges g[data-edge]').length");
         assert_eq!(drawn, json!(g.edges.len()), "{n}: every peering drawn");
         // Search by id finds the VPC: selected on the map, described in the panel.
-        let vpc = &g.vpcs.iter().find(|v| v.in_snapshot).unwrap().id;
+        let vpc = &g.vpcs.iter().find(|v| !v.unseen).unwrap().id;
         page.type_text("#search", vpc);
         let listed = page.eval("document.getElementById('results').textContent");
         assert!(
@@ -857,6 +1089,50 @@ fn the_page_renders_searches_and_shows_an_edges_findings_in_chromium() {
     assert_eq!(
         page.eval("document.querySelectorAll('.vpc').length"),
         json!(2)
+    );
+    let problems = page.problems();
+    assert!(problems.is_empty(), "{problems:#?}");
+
+    // An unseen VPC: drawn marked in its account, found by CIDR, and a click says what it is
+    // seen through.
+    let unseen = partner_unseen();
+    let (_, _, g) = picture_as(unseen.path(), PARTNER_UNSEEN, None);
+    let file = dir.path().join("unseen.html");
+    std::fs::write(&file, graph::html::render(&g, PARTNER_UNSEEN)).unwrap();
+    page.navigate(&file);
+    assert_eq!(
+        page.eval(
+            "document.querySelector(\"g.acct[data-account='999999999999']\").textContent.includes('unseen')"
+        ),
+        json!(true)
+    );
+    assert_eq!(
+        page.eval(&format!(
+            "document.querySelector(\"g[data-edge='{ACME_PEERING}']\").dataset.class"
+        )),
+        json!("exposure-critical")
+    );
+    page.type_text("#search", ACME_VPC);
+    page.press_enter();
+    assert_eq!(
+        page.eval("document.querySelector('.vpc.selected').dataset.vpc"),
+        json!(ACME_VPC)
+    );
+    page.type_text("#search", "10.51.0.0/16");
+    let listed = page.eval("document.getElementById('results').textContent");
+    assert!(listed.as_str().unwrap().contains(ACME_VPC), "{listed}");
+    let (x, y) = page.centre_of(&format!("g.vpc.unseen[data-vpc='{ACME_VPC}'] > circle"));
+    page.click_at(x, y);
+    let panel = page.eval("document.getElementById('panel').textContent");
+    let panel = panel.as_str().unwrap();
+    assert!(
+        panel.contains(&format!("seen only through {ACME_PEERING}"))
+            && panel.contains("assumed to allow everything"),
+        "{panel}"
+    );
+    assert_eq!(
+        page.eval("document.querySelector('.vpc.selected').dataset.vpc"),
+        json!(ACME_VPC)
     );
     let problems = page.problems();
     assert!(problems.is_empty(), "{problems:#?}");

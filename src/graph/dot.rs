@@ -1,6 +1,8 @@
 //! The picture as Graphviz DOT, for docs and tickets (`--format dot`; the CLI pipes it through
 //! `dot -Tsvg` for `--format svg`). Accounts and regions are clusters, VPCs nodes, peerings
-//! undirected edges coloured by [`EdgeClass`](super::EdgeClass).
+//! undirected edges coloured by [`EdgeClass`](super::EdgeClass). Unseen VPCs are dashed grey
+//! nodes in their owner's cluster, labelled with the peerings they are seen through, with the
+//! same words as a tooltip (SVG) and `class="unseen"`.
 //!
 //! Every id and name is written as a quoted DOT string ([`quote`]): names come from AWS tags
 //! and are untrusted.
@@ -48,8 +50,12 @@ pub(super) fn vpc_lines(v: &Vpc) -> Vec<String> {
     if !v.cidrs.is_empty() {
         lines.push(v.cidrs.join(", "));
     }
-    if !v.in_snapshot {
-        lines.push("(not in snapshot)".into());
+    if v.unseen {
+        lines.push(format!(
+            "unseen: seen only through {}",
+            v.seen_through_list(2)
+        ));
+        lines.push("its side assumed to allow everything".into());
     }
     if let Some(c) = v.change {
         lines.push(format!("[{}]", c.as_str()));
@@ -111,18 +117,8 @@ pub fn render(g: &Graph) -> String {
     );
     let _ = writeln!(out, "  edge [fontname=\"Helvetica\", fontsize=9];");
     for (ai, (account, regions)) in g.groups().into_iter().enumerate() {
-        let a = g.account(account);
-        let external = a.is_some_and(|a| a.external);
-        let mut alabel = match a.and_then(|a| a.name.as_ref()) {
-            Some(n) => format!("{n} ({account})"),
-            None => account.to_owned(),
-        };
-        if external {
-            alabel.push_str(" — external");
-        }
-        if let Some(c) = a.and_then(|a| a.change) {
-            alabel.push_str(&format!(" [{}]", c.as_str()));
-        }
+        let external = g.account(account).is_some_and(|a| a.external);
+        let alabel = g.account_label(account);
         let _ = writeln!(out, "  subgraph cluster_a{ai} {{");
         let _ = writeln!(out, "    label={};", quote(&alabel));
         let _ = writeln!(
@@ -142,12 +138,20 @@ pub fn render(g: &Graph) -> String {
             for i in members {
                 let v = &g.vpcs[i];
                 let mut style = "rounded,filled".to_owned();
-                if !v.in_snapshot || v.change == Some(Change::Removed) {
+                if v.unseen || v.change == Some(Change::Removed) {
                     style.push_str(",dashed");
                 }
+                let unseen = if v.unseen {
+                    format!(
+                        ", fillcolor=\"#eeeeee\", tooltip={}, class=\"unseen\"",
+                        quote(&v.unseen_note())
+                    )
+                } else {
+                    String::new()
+                };
                 let _ = writeln!(
                     out,
-                    "      {} [label={}, style=\"{style}\"{}];",
+                    "      {} [label={}, style=\"{style}\"{}{unseen}];",
                     quote(&v.id),
                     label(&vpc_lines(v)),
                     match v.change {

@@ -92,6 +92,9 @@ fn change(c: Option<Change>) -> Value {
 /// The compact document the page decodes: what all layers share (accounts, VPCs, peerings)
 /// once, and per layer (`L`) the edges' classes, flows and findings, the VPCs' findings and the
 /// findings themselves. An empty `layers` gives an empty map.
+///
+/// An account is `[id, name, external, change, unseen]`; a VPC `[id, name, account index,
+/// region, CIDRs, collected (0: unseen), change, subnets, peering ids it is seen through]`.
 pub fn data(layers: &[Graph], title: &str) -> Value {
     let empty = Graph {
         layer: crate::engine::Layer::Network,
@@ -117,7 +120,8 @@ pub fn data(layers: &[Graph], title: &str) -> Value {
                 a.id,
                 a.name.as_deref().unwrap_or(""),
                 u8::from(a.external),
-                change(a.change)
+                change(a.change),
+                u8::from(a.unseen)
             ])
         })
         .collect();
@@ -136,9 +140,10 @@ pub fn data(layers: &[Graph], title: &str) -> Value {
                 acct_at(&v.account),
                 v.region,
                 v.cidrs.join(" "),
-                u8::from(v.in_snapshot),
+                u8::from(!v.unseen),
                 change(v.change),
-                subnets
+                subnets,
+                v.seen_through
             ])
         })
         .collect();

@@ -1,6 +1,8 @@
 //! The picture as a Mermaid flowchart, for Markdown files and pull requests (`--format
 //! mermaid`, and `audit --format markdown --graph`). Accounts and regions are subgraphs, VPCs
 //! nodes, peerings links styled with `linkStyle` in the [`EdgeClass`](super::EdgeClass) colours.
+//! Unseen VPCs sit in their owner's subgraph, in the `unseen` class (dashed, grey), labelled
+//! with the peerings they are seen through.
 //!
 //! Mermaid ids are generated (`a0`, `a0r1`, `v3`, `s7`), never taken from the data; labels
 //! are quoted with Mermaid's entity codes for `"`, `#`, `<`, `>` and `&` ([`text`]), since
@@ -41,24 +43,15 @@ pub fn render(g: &Graph) -> String {
     let _ = writeln!(out, "flowchart LR");
     let mut node: BTreeMap<&str, String> = BTreeMap::new();
     let mut external_nodes = Vec::new();
+    let mut unseen_nodes = Vec::new();
     let mut finding_nodes = Vec::new();
     let mut added_nodes = Vec::new();
     let mut removed_nodes = Vec::new();
     let mut subnet_links = Vec::new();
     let mut sn = 0usize;
     for (ai, (account, regions)) in g.groups().into_iter().enumerate() {
-        let a = g.account(account);
-        let external = a.is_some_and(|a| a.external);
-        let mut alabel = match a.and_then(|a| a.name.as_ref()) {
-            Some(n) => format!("{n} ({account})"),
-            None => account.to_owned(),
-        };
-        if external {
-            alabel.push_str(" — external");
-        }
-        if let Some(c) = a.and_then(|a| a.change) {
-            alabel.push_str(&format!(" [{}]", c.as_str()));
-        }
+        let external = g.account(account).is_some_and(|a| a.external);
+        let alabel = g.account_label(account);
         let _ = writeln!(out, "  subgraph a{ai}[\"{}\"]", text(&alabel));
         for (ri, (region, members)) in regions.into_iter().enumerate() {
             let _ = writeln!(out, "    subgraph a{ai}r{ri}[\"{}\"]", text(region));
@@ -78,7 +71,9 @@ pub fn render(g: &Graph) -> String {
                     let _ = writeln!(out, "      {sid}[\"{}\"]", lines(&ls));
                     subnet_links.push((id.clone(), sid));
                 }
-                if external || !v.in_snapshot {
+                if v.unseen {
+                    unseen_nodes.push(id.clone());
+                } else if external {
                     external_nodes.push(id.clone());
                 }
                 match v.change {
@@ -136,6 +131,11 @@ pub fn render(g: &Graph) -> String {
             "fill:#fff4e8,stroke:#b05000,stroke-dasharray:4 2",
             external_nodes,
         ),
+        (
+            "unseen",
+            "fill:#eeeeee,stroke:#b05000,stroke-dasharray:6 3",
+            unseen_nodes,
+        ),
         ("finding", "stroke:#e31a1c,stroke-width:2px", finding_nodes),
         ("added", "stroke:#00a050,stroke-width:3px", added_nodes),
         (
@@ -157,8 +157,13 @@ pub fn render(g: &Graph) -> String {
 /// A Markdown section with the picture in a `mermaid` code block (for `audit --format
 /// markdown --graph`, given the [`Graph::affected`] part).
 pub fn markdown_section(g: &Graph) -> String {
+    let unseen = if g.vpcs.iter().any(|v| v.unseen) {
+        " Dashed grey nodes: unseen VPCs, not in the snapshot, seen only through their peerings (their side is assumed to allow everything)."
+    } else {
+        ""
+    };
     format!(
-        "\n### Peerings and VPCs the findings touch\n\nEdge colours: the worst exposure's severity (dark red critical, red high, orange medium, yellow low), purple a broken requirement, green intended, grey idle; dashed: a required flow is broken.\n\n```mermaid\n{}```\n",
+        "\n### Peerings and VPCs the findings touch\n\nEdge colours: the worst exposure's severity (dark red critical, red high, orange medium, yellow low), purple a broken requirement, green intended, grey idle; dashed: a required flow is broken.{unseen}\n\n```mermaid\n{}```\n",
         render(g)
     )
 }

@@ -4,6 +4,10 @@
 //! ([`diff`]), and its renderers: [`dot`] (Graphviz, also piped into SVG by the CLI),
 //! [`mermaid`] (Markdown) and [`html`] (one self-contained interactive page).
 //!
+//! VPCs the snapshot knows only from peering records (*unseen VPCs*, semantics step 21) are
+//! nodes too, in their owner account's group, marked [`Vpc::unseen`] with the connections they
+//! are seen through; an account with no collected VPC is marked [`Account::unseen`].
+//!
 //! An edge's class agrees with the audit by construction: findings are attached to edges and
 //! VPCs here ([`attach`]), and the class is read from the attached findings only
 //! ([`EdgeClass`]). The graph does no I/O; renderers return strings.
@@ -145,9 +149,15 @@ pub struct Account {
     /// Not one of ours: the intent does not name it (or, without an intent's accounts, the
     /// snapshot has none of its VPCs), as for the `external-peering` finding.
     pub external: bool,
+    /// None of its VPCs is in the snapshot: they are all unseen, known only from peering
+    /// records (its dump was not collected).
+    pub unseen: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub change: Option<Change>,
 }
+
+/// The id under which unseen VPCs whose owner no peering record names are grouped.
+pub const UNKNOWN_ACCOUNT: &str = "unknown";
 
 /// A subnet (only with [`Options::subnets`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -158,8 +168,11 @@ pub struct Subnet {
     pub cidrs: Vec<String>,
 }
 
-/// A VPC. VPCs named only by a peering (the peer of another account, not in the snapshot)
-/// are nodes too, with what the peering record says about them.
+/// A VPC. Unseen VPCs (named only by peering records, with no `Vpcs` record: typically a
+/// partner's VPC in an account that was not collected) are nodes too, with what the model
+/// derives from those records ([`crate::model::UnseenVpc`]): owner account ([`UNKNOWN_ACCOUNT`]
+/// when no record names it), region (`unknown` likewise) and the union of the CIDRs listed for
+/// their side.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Vpc {
     pub id: String,
@@ -168,14 +181,44 @@ pub struct Vpc {
     pub account: String,
     pub region: String,
     pub cidrs: Vec<String>,
-    /// False for a peer VPC known only from a peering record.
-    pub in_snapshot: bool,
+    /// Not in the snapshot: seen only through its peering connections, and its side (routes,
+    /// NACLs, security groups) is assumed to allow everything.
+    pub unseen: bool,
+    /// For an unseen VPC, the peering connections it is seen through (active or not), by id.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub seen_through: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub subnets: Vec<Subnet>,
     /// Indices into [`Graph::findings`] of the findings attached to this VPC.
     pub findings: Vec<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub change: Option<Change>,
+}
+
+impl Vpc {
+    /// For an unseen VPC, the connections it is seen through, in id order: all of them, or
+    /// the first `max` and how many more.
+    pub fn seen_through_list(&self, max: usize) -> String {
+        let mut s = self
+            .seen_through
+            .iter()
+            .take(max)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ");
+        if self.seen_through.len() > max {
+            s.push_str(&format!(" and {} more", self.seen_through.len() - max));
+        }
+        s
+    }
+
+    /// What every renderer says of an unseen VPC (tooltips, side panel).
+    pub fn unseen_note(&self) -> String {
+        format!(
+            "unseen: not in the snapshot, seen only through {}; its side is assumed to allow everything",
+            self.seen_through_list(usize::MAX)
+        )
+    }
 }
 
 /// Flows delivered over an edge in one direction, aggregated.
@@ -281,7 +324,7 @@ pub fn build(
         });
     let has_intent = report.is_some_and(|r| r.intent.is_some()) || intent.is_some();
 
-    // VPCs: the snapshot's, then peers known only from peering records.
+    // VPCs: the snapshot's, then the unseen ones (known only from peering records).
     let mut vpcs: BTreeMap<String, Vpc> = BTreeMap::new();
     for v in model.vpcs.values() {
         let subnets = if opts.subnets {
@@ -306,35 +349,38 @@ pub fn build(
                 account: v.account.to_string(),
                 region: v.region.to_string(),
                 cidrs: cidr_strings(&v.cidrs),
-                in_snapshot: true,
+                unseen: false,
+                seen_through: Vec::new(),
                 subnets,
                 findings: Vec::new(),
                 change: None,
             },
         );
     }
-    for c in model.peerings.values() {
-        for side in [&c.requester, &c.accepter] {
-            vpcs.entry(side.vpc.to_string()).or_insert_with(|| Vpc {
-                id: side.vpc.to_string(),
+    for u in model.unseen_vpcs().values() {
+        vpcs.insert(
+            u.id.to_string(),
+            Vpc {
+                id: u.id.to_string(),
                 name: None,
-                account: side
-                    .owner
+                account: u
+                    .account
                     .as_ref()
                     .map(|o| o.to_string())
-                    .unwrap_or_else(|| "unknown".into()),
-                region: side
+                    .unwrap_or_else(|| UNKNOWN_ACCOUNT.into()),
+                region: u
                     .region
                     .as_ref()
                     .map(|r| r.to_string())
                     .unwrap_or_else(|| "unknown".into()),
-                cidrs: cidr_strings(&side.cidrs),
-                in_snapshot: false,
+                cidrs: cidr_strings(&u.cidrs),
+                unseen: true,
+                seen_through: u.peerings.iter().map(|p| p.to_string()).collect(),
                 subnets: Vec::new(),
                 findings: Vec::new(),
                 change: None,
-            });
-        }
+            },
+        );
     }
 
     // Accounts, external as the `external-peering` finding decides it.
@@ -357,6 +403,7 @@ pub fn build(
             id: a.to_owned(),
             name: names.get(a).cloned(),
             external: !known(a),
+            unseen: vpcs.values().all(|v| v.account != a || v.unseen),
             change: None,
         })
         .collect();
@@ -601,6 +648,32 @@ impl Graph {
             .binary_search_by(|a| a.id.as_str().cmp(id))
             .ok()
             .map(|i| &self.accounts[i])
+    }
+
+    /// An account group's caption in DOT and Mermaid: its name and id, whether it is
+    /// external and unseen, and what the change did to it.
+    pub fn account_label(&self, id: &str) -> String {
+        let a = self.account(id);
+        let mut label = match a.and_then(|a| a.name.as_ref()) {
+            Some(n) => format!("{n} ({id})"),
+            None if id == UNKNOWN_ACCOUNT => "unknown account".to_owned(),
+            None => id.to_owned(),
+        };
+        let marks: Vec<&str> = [
+            (a.is_some_and(|a| a.external), "external"),
+            (a.is_some_and(|a| a.unseen), "unseen (not collected)"),
+        ]
+        .into_iter()
+        .filter_map(|(on, m)| on.then_some(m))
+        .collect();
+        if !marks.is_empty() {
+            label.push_str(" — ");
+            label.push_str(&marks.join(", "));
+        }
+        if let Some(c) = a.and_then(|a| a.change) {
+            label.push_str(&format!(" [{}]", c.as_str()));
+        }
+        label
     }
 
     /// VPC indices per account and region, both sorted: the nesting every renderer draws.

@@ -30,13 +30,13 @@ function main(D) {
 
   // ---- decode ------------------------------------------------------------------------------
   var accounts = D.a.map(function (a, i) {
-    return { i: i, id: a[0], name: a[1], ext: !!a[2], ch: a[3] || '', vpcs: [], regions: [],
-      expanded: !D.m.collapse };
+    return { i: i, id: a[0], name: a[1], ext: !!a[2], ch: a[3] || '', unseen: !!a[4], vpcs: [],
+      regions: [], expanded: !D.m.collapse };
   });
   var vpcs = D.v.map(function (v, i) {
     var o = { i: i, id: v[0], name: v[1], acct: accounts[v[2]], region: v[3],
-      cidrs: v[4] ? v[4].split(' ') : [], snap: !!v[5], ch: v[6] || '', subnets: v[7], f: [],
-      edges: [] };
+      cidrs: v[4] ? v[4].split(' ') : [], snap: !!v[5], ch: v[6] || '', subnets: v[7],
+      seen: v[8] || [], f: [], edges: [] };
     o.acct.vpcs.push(o);
     return o;
   });
@@ -135,7 +135,8 @@ function main(D) {
       w = Math.max(w, cols * VW);
       return r;
     });
-    a.w = Math.max(w + 2 * PAD, 230);
+    // Wide enough for its title (shortened to 44 characters when drawn; 13px bold).
+    a.w = Math.max(w + 2 * PAD, 230, Math.min(acctLabel(a).length, 44) * 8 + 2 * PAD);
     a.h = Math.max(y, 90);
     a.vpcs.forEach(function (v) { v.rx += (a.w - 2 * PAD - w) / 2; });
   });
@@ -177,7 +178,17 @@ function main(D) {
     return n;
   }
   function short(s, n) { return s.length > n ? s.slice(0, n - 1) + '…' : s; }
-  function acctLabel(a) { return (a.name ? a.name + ' (' + a.id + ')' : a.id) + (a.ext ? ' — external' : ''); }
+  function acctLabel(a) {
+    var marks = [];
+    if (a.ext) { marks.push('external'); }
+    if (a.unseen) { marks.push('unseen'); }
+    return (a.name ? a.name + ' (' + a.id + ')' : a.id) + (marks.length ? ' — ' + marks.join(', ') : '');
+  }
+  // An unseen VPC (not in the snapshot, named only by peering records): what it is seen through.
+  function unseenNote(v) {
+    return 'unseen: not in the snapshot, seen only through ' + v.seen.join(', ') +
+      '; its side is assumed to allow everything';
+  }
   function vpcLabel(v) { return v.name ? v.name + ' (' + v.id + ')' : v.id; }
 
   var svg = document.getElementById('svg');
@@ -305,13 +316,15 @@ function main(D) {
 
   function drawVpc(v) {
     var w = worst(v.f);
-    var cls = 'vpc' + (v.snap ? '' : ' stub') + (w >= 0 ? ' f-' + SEV[w] : '') + (v.ch ? ' ch-' + v.ch : '') +
+    var cls = 'vpc' + (v.snap ? '' : ' unseen') + (w >= 0 ? ' f-' + SEV[w] : '') + (v.ch ? ' ch-' + v.ch : '') +
       (vpcShown(v) ? '' : ' dim') + (state.matches.indexOf(v) >= 0 ? ' match' : '');
     var g = svgEl('g', { 'class': cls, 'data-vpc': v.id, transform: 'translate(' + v.x + ',' + v.y + ')' }, LV);
     svgEl('circle', { r: 9 }, g);
+    if (!v.snap) { svgEl('text', { 'class': 'mark', y: 4 }, g, '?'); }
     svgEl('text', { y: 24 }, g, short(v.name || v.id, 22));
     svgEl('text', { 'class': 'id', y: 36 }, g, v.name ? v.id : short(v.cidrs.join(' '), 26));
-    svgEl('title', {}, g, vpcLabel(v) + '\n' + v.cidrs.join(', '));
+    if (!v.snap) { svgEl('text', { 'class': 'id unseen-mark', y: 47 }, g, 'unseen'); }
+    svgEl('title', {}, g, vpcLabel(v) + '\n' + v.cidrs.join(', ') + (v.snap ? '' : '\n' + unseenNote(v)));
     g.addEventListener('click', function (ev) {
       ev.stopPropagation();
       if (!dragged) { select({ type: 'vpc', obj: v }); }
@@ -414,9 +427,22 @@ function main(D) {
       ['account', linkTo(acctLabel(v.acct), { type: 'acct', obj: v.acct })],
       ['region', v.region],
       ['CIDRs', v.cidrs.join(', ')],
-      ['snapshot', v.snap ? 'collected' : 'not in the snapshot (known from a peering record)'],
+      ['snapshot', v.snap ? 'collected' : 'unseen: not in the snapshot'],
       ['change', v.ch]
     ])];
+    if (!v.snap) {
+      // Its peerings, as links where drawn; its CIDRs and account are what their records say.
+      var through = [];
+      v.seen.forEach(function (id, k) {
+        var e = v.edges.filter(function (x) { return x.id === id; })[0];
+        if (k) { through.push(', '); }
+        through.push(e ? linkTo(id, { type: 'edge', obj: e }) : id);
+      });
+      kids.push(h('p', { 'class': 'unseen-note' }, ['This VPC is seen only through '].concat(through, [
+        '. Nothing inside it is known: its account, region and CIDRs are what those peering ' +
+        'records say, and its side (routes, network ACLs, security groups) is assumed to allow ' +
+        'everything, the worst case for exposure.'])));
+    }
     if (v.subnets.length) {
       kids.push(h('h3', {}, ['Subnets (' + v.subnets.length + ')']));
       kids.push(h('ul', {}, v.subnets.map(function (s) {
@@ -440,6 +466,7 @@ function main(D) {
       ['regions', a.regions.map(function (r) { return r.name; }).join(', ')],
       ['peering ends', String(n)],
       ['external', a.ext ? 'yes: not one of the organisation\u2019s accounts' : 'no'],
+      ['collected', a.unseen ? 'no: its VPCs are unseen, known only from peering records' : 'yes'],
       ['change', a.ch]
     ]), h('div', {}, [h('button', { type: 'button', onclick: function () {
       a.expanded = !a.expanded; render(); select({ type: 'acct', obj: a });
@@ -469,7 +496,9 @@ function main(D) {
       h('h3', {}, ['How to use']), h('ul', {}, [
         h('li', {}, ['Click an edge (peering) or a VPC for its flows, findings and what to tighten.']),
         h('li', {}, ['Click a collapsed account to expand it; thick edges between accounts aggregate peerings.']),
-        h('li', {}, ['Wheel to zoom, drag to pan; search by id, name, CIDR or an IP address.'])])];
+        h('li', {}, ['Wheel to zoom, drag to pan; search by id, name, CIDR or an IP address.']),
+        vpcs.some(function (v) { return !v.snap; }) ? h('li', {}, ['Dashed VPCs marked ? are unseen: ' +
+          'not in the snapshot, seen only through their peerings.']) : null])];
     var on = {}, unattached = [];
     edges.forEach(function (e) { e.f.forEach(function (i) { on[i] = true; }); });
     vpcs.forEach(function (v) { v.f.forEach(function (i) { on[i] = true; }); });
@@ -587,6 +616,11 @@ function main(D) {
         'stroke-dasharray': c === 'idle' ? '2 4' : (c === 'broken' ? '9 5' : '') }, s);
       legend.appendChild(h('span', { 'class': present[c] ? '' : 'muted', title: c }, [s, c]));
     });
+    if (vpcs.some(function (v) { return !v.snap; })) {
+      var u = svgEl('svg', { width: 14, height: 14 });
+      svgEl('circle', { cx: 7, cy: 7, r: 5.5, 'class': 'unseen-key' }, u);
+      legend.appendChild(h('span', { title: 'not in the snapshot, seen only through its peerings' }, [u, 'unseen VPC']));
+    }
     if (D.m.diff) {
       legend.appendChild(h('span', {}, ['halo: green added, grey removed, blue changed']));
     }
