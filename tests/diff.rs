@@ -1277,3 +1277,186 @@ fn graph_of_a_proposed_change() {
         out.stderr
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Peers you cannot see (semantics steps 21–23)
+// ---------------------------------------------------------------------------------------------
+
+const ANALYTICS_VPC: &str = "vpc-002909d9b0a26d60d";
+const ACME_VPC: &str = "vpc-0ed9cf062e57a3543";
+const LEGACY_ADMIN_SG: &str = "sg-0f24029cccd183363";
+
+/// partner-overbroad without ACME's dump: ACME's VPC is known only from the peering record.
+fn partner_unseen(dir: &Dir) -> (Model, Intent) {
+    let root = dir.path().join("snap");
+    copy_tree(&topology("partner-overbroad"), &root);
+    std::fs::remove_dir_all(root.join("999999999999")).unwrap();
+    let m = snapshot::load(&root).unwrap().model;
+    assert!(m.unseen_vpc(&VpcId::new(ACME_VPC)).is_some());
+    (m, intent("partner-overbroad"))
+}
+
+/// What-if of `ops` on `before`, incremental, checked against the diff over every VPC.
+fn what_if(before: &Model, ops: Value, intent: &Intent) -> DiffReport {
+    let mut after = before.clone();
+    let applied = apply(&mut after, ops).unwrap_or_else(|e| panic!("{e}"));
+    let opts = DiffOptions {
+        intent: Some(intent),
+        ..Default::default()
+    };
+    let mut r = diff(before, &after, Some(&applied.touched), &opts);
+    let all: BTreeSet<VpcId> = before
+        .vpcs
+        .keys()
+        .chain(after.vpcs.keys())
+        .chain(after.unseen_vpcs().keys())
+        .cloned()
+        .collect();
+    let whole = diff(before, &after, Some(&all), &opts);
+    assert_eq!(r.flows, whole.flows, "incremental differs from whole");
+    assert_eq!(r.findings_added, whole.findings_added);
+    assert_eq!(r.findings_resolved, whole.findings_resolved);
+    r.change = Some(applied);
+    r
+}
+
+#[test]
+fn changes_on_your_side_open_and_close_exposure_from_an_unseen_peer() {
+    let dir = Dir::new();
+    let (m, i) = partner_unseen(&dir);
+    // Open: the legacy-admin group (on the prod app ENI) also admits ACME on tcp/3306.
+    let open = what_if(
+        &m,
+        json!([{"Action": "AuthorizeSecurityGroupIngress", "GroupId": LEGACY_ADMIN_SG,
+                "IpPermissions": [{"IpProtocol": "tcp", "FromPort": 3306, "ToPort": 3306,
+                                   "IpRanges": [{"CidrIp": "10.50.0.0/16"}]}]}]),
+        &i,
+    );
+    assert!(open.fails(), "{open:#?}");
+    let new: Vec<_> = open
+        .flows
+        .iter()
+        .filter(|f| f.kind == FlowChangeKind::NewlyDelivered)
+        .collect();
+    assert_eq!(new.len(), 1, "{new:#?}");
+    assert_eq!(
+        (
+            new[0].src_vpc.as_str(),
+            new[0].src.to_string(),
+            new[0].dst.to_string(),
+            new[0].services.to_string()
+        ),
+        (
+            ACME_VPC,
+            "10.50.0.0/16".into(),
+            "10.1.30.40/32".into(),
+            "tcp:3306".into()
+        )
+    );
+    assert!(
+        open.findings_added
+            .iter()
+            .any(|f| f.kind == peerscope::audit::Kind::Exposure
+                && f.severity == peerscope::audit::Severity::Critical)
+    );
+    // Close: revoking legacy-admin's tcp/22 from 0.0.0.0/0 resolves ACME's SSH exposure.
+    let close = what_if(
+        &m,
+        json!([{"Action": "RevokeSecurityGroupIngress", "GroupId": LEGACY_ADMIN_SG,
+                "IpPermissions": [{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22,
+                                   "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]}]),
+        &i,
+    );
+    assert!(!close.fails(), "{close:#?}");
+    assert!(
+        close
+            .flows
+            .iter()
+            .any(|f| f.kind == FlowChangeKind::NoLongerDelivered && f.src_vpc.as_str() == ACME_VPC)
+    );
+    assert!(
+        close
+            .findings_resolved
+            .iter()
+            .any(|f| f.kind == peerscope::audit::Kind::Exposure
+                && f.title.starts_with(ACME_VPC)
+                && f.title.contains("tcp:22"))
+    );
+}
+
+#[test]
+fn a_new_peering_to_a_partners_vpc_is_modelled_from_the_change_alone() {
+    let dir = Dir::new();
+    let (m, i) = partner_unseen(&dir);
+    // Analytics peers with ACME's VPC, which other records already describe: its CIDRs come
+    // from them. A route back and a group rule on the analytics side let ACME in.
+    let r = what_if(
+        &m,
+        json!([
+            {"Action": "CreateVpcPeeringConnection", "VpcId": ANALYTICS_VPC,
+             "PeerVpcId": ACME_VPC, "PeerOwnerId": "999999999999",
+             "VpcPeeringConnectionId": "pcx-new"},
+            {"Action": "CreateRoute", "RouteTableId": "rtb-086ed65a4b6b59294",
+             "DestinationCidrBlock": "10.50.0.0/16", "VpcPeeringConnectionId": "pcx-new"},
+            {"Action": "AuthorizeSecurityGroupIngress", "GroupId": "sg-04b5f5d484518f01b",
+             "IpPermissions": [{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+                                "IpRanges": [{"CidrIp": "10.50.0.0/16"}]}]}
+        ]),
+        &i,
+    );
+    let applied = r.change.as_ref().unwrap();
+    assert!(
+        applied
+            .applied
+            .iter()
+            .any(|l| l.contains("unseen peer") && l.contains("10.50.0.0/16, 10.51.0.0/16")),
+        "{:#?}",
+        applied.applied
+    );
+    assert!(
+        r.flows
+            .iter()
+            .any(|f| f.kind == FlowChangeKind::NewlyDelivered
+                && f.src_vpc.as_str() == ACME_VPC
+                && f.dst_vpc.as_str() == ANALYTICS_VPC
+                && f.via == "pcx-new"
+                && f.services.to_string() == "tcp:443"),
+        "{:#?}",
+        r.flows
+    );
+    assert!(r.fails(), "new exposure from the partner, beyond intent");
+    // A partner VPC no record describes: the worst case, every address outside the requester.
+    let hub = model(HUB);
+    let prod = hub
+        .vpcs
+        .values()
+        .find(|v| v.account.as_str() == "222222222222")
+        .unwrap()
+        .id
+        .clone();
+    let mut after = hub.clone();
+    let applied = apply(
+        &mut after,
+        json!([{"Action": "CreateVpcPeeringConnection", "VpcId": prod.as_str(),
+                "PeerVpcId": "vpc-0partner", "PeerOwnerId": "888888888888",
+                "VpcPeeringConnectionId": "pcx-partner"}]),
+    )
+    .unwrap();
+    assert!(applied.touched.contains(&VpcId::new("vpc-0partner")));
+    let u = after.unseen_vpc(&VpcId::new("vpc-0partner")).unwrap();
+    assert_eq!(u.account, Some(AccountId::new("888888888888")));
+    let own = peerscope::sets::IpSet::from_nets(hub.vpcs[&prod].cidrs.iter().copied());
+    assert_eq!(
+        peerscope::sets::IpSet::from_nets(u.cidrs.iter().copied()),
+        own.complement()
+    );
+    // Not a partner's: a VPC missing from an account the snapshot covers.
+    let mut again = hub.clone();
+    let err = apply(
+        &mut again,
+        json!([{"Action": "CreateVpcPeeringConnection", "VpcId": prod.as_str(),
+                "PeerVpcId": "vpc-0gone", "PeerOwnerId": "222222222222"}]),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("InvalidVpcID.NotFound"), "{err}");
+}
