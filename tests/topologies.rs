@@ -303,7 +303,10 @@ fn every_reach_row_from_an_unseen_vpc_is_confirmed_by_explain() {
                     ..Default::default()
                 },
             );
-            for r in rows.iter().filter(|r| model.unseen_vpc(&r.src_vpc).is_some()) {
+            for r in rows
+                .iter()
+                .filter(|r| model.unseen_vpc(&r.src_vpc).is_some())
+            {
                 assert!(r.delivered, "{}: {r:?}", name(&t));
                 for (src, dst, proto, port) in corners(r) {
                     let flow = Flow {
@@ -337,7 +340,10 @@ fn every_reach_row_from_an_unseen_vpc_is_confirmed_by_explain() {
             }
         }
     }
-    assert!(confirmed >= 20, "only {confirmed} corners of unseen rows confirmed");
+    assert!(
+        confirmed >= 20,
+        "only {confirmed} corners of unseen rows confirmed"
+    );
 }
 
 #[test]
