@@ -4,7 +4,6 @@
 //! snapshots of the rendered outputs.
 
 use std::collections::BTreeSet;
-
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
