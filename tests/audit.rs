@@ -1,12 +1,17 @@
 //! The audit on every example topology: exactly the findings each README promises
 //! (`expected-findings.jsonl`), golden output in all four formats, SARIF valid against the
-//! official schema, stable fingerprints, baselines, exit codes and intent errors.
+//! official schema, stable fingerprints, baselines, exit codes and intent errors; and that
+//! removing an external account's folder (its VPCs become unseen) never hides an exposure.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use peerscope::audit::{AuditReport, audit};
+use peerscope::audit::{AuditReport, Finding, FlowBox, Kind, audit};
+use peerscope::engine::Layer;
 use peerscope::intent::Intent;
+use peerscope::model::{AccountId, VpcId};
 use peerscope::report::audit::{Context, Json, Markdown, Reporter, Sarif, Table};
+use peerscope::sets::{IpSet, ServiceSet};
 use peerscope::snapshot;
 use serde_json::Value;
 
@@ -289,4 +294,170 @@ fn finding_kind_names_are_stable() {
         .map(|k| k.as_str())
         .collect();
     insta::assert_snapshot!(names.join("\n"));
+}
+
+/// `src − covered` over a list of disjoint boxes (sources × destinations × services), exactly.
+fn subtract_box(
+    boxes: Vec<(IpSet, IpSet, ServiceSet)>,
+    c: &FlowBox,
+) -> Vec<(IpSet, IpSet, ServiceSet)> {
+    let mut out = Vec::new();
+    for (s, d, v) in boxes {
+        let (cs, cd, cv) = (
+            s.intersection(&c.src),
+            d.intersection(&c.dst),
+            v.intersection(&c.services),
+        );
+        if cs.is_empty() || cd.is_empty() || cv.is_empty() {
+            out.push((s, d, v));
+            continue;
+        }
+        for part in [
+            (s.difference(&c.src), d.clone(), v.clone()),
+            (cs.clone(), d.difference(&c.dst), v.clone()),
+            (cs, cd, v.difference(&c.services)),
+        ] {
+            if !(part.0.is_empty() || part.1.is_empty() || part.2.is_empty()) {
+                out.push(part);
+            }
+        }
+    }
+    out
+}
+
+/// The "done when": removing an external account's folder from any topology never hides
+/// an exposure that your side admits. For every topology with an intent and an account folder
+/// its `[accounts]` does not name, the audit of a copy without that folder (the account's VPCs
+/// become unseen VPCs, semantics steps 21–23) must cover, with exposures and denied flows from
+/// the same source VPC to the same destination VPC, the whole box (sources × destinations ×
+/// services, exactly, on sets) of every exposure and denied flow of the full audit that comes
+/// from a VPC of the removed account, at a severity at least as high. Both layers. Flows whose
+/// destination is a VPC of the removed account too are not "admitted by your side" (their
+/// destination is no longer in the snapshot) and are not held to it; the test says how many.
+#[test]
+fn removing_an_external_accounts_folder_never_hides_an_exposure() {
+    let mut held = 0;
+    let mut out_of_scope = 0;
+    for t in topologies() {
+        let rel_intent = Path::new("topologies").join(name(&t)).join("intent.toml");
+        let text = std::fs::read_to_string(t.join("intent.toml")).unwrap();
+        let intent = Intent::parse(&rel_intent, &text).unwrap_or_else(|e| panic!("{e}"));
+        let mut external: Vec<String> = std::fs::read_dir(&t)
+            .unwrap()
+            .map(|e| e.unwrap())
+            .filter(|e| e.path().is_dir())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.len() == 12 && n.bytes().all(|b| b.is_ascii_digit()))
+            .filter(|n| !intent.is_known_account(&AccountId::new(n)))
+            .collect();
+        external.sort();
+        if external.is_empty() {
+            continue;
+        }
+        let full_model = snapshot::load(&t).unwrap().model;
+        for acct in external {
+            let removed: BTreeSet<VpcId> = full_model
+                .vpcs
+                .values()
+                .filter(|v| v.account.as_str() == acct)
+                .map(|v| v.id.clone())
+                .collect();
+            assert!(!removed.is_empty(), "{}: {acct} holds no VPC", name(&t));
+            let dir = Dir::new();
+            copy_tree(&t, dir.path());
+            std::fs::remove_dir_all(dir.path().join(&acct)).unwrap();
+            let reduced_model = snapshot::load(dir.path()).unwrap().model;
+            for v in &removed {
+                // Every removed VPC that was peered with your side is now an unseen VPC.
+                if full_model.index().peerings_of(v).iter().any(|p| {
+                    full_model
+                        .peerings
+                        .get(p)
+                        .and_then(|c| c.peer_of(v))
+                        .is_some_and(|o| !removed.contains(&o.vpc))
+                }) {
+                    assert!(
+                        reduced_model.unseen_vpc(v).is_some(),
+                        "{}: {v} is not unseen without {acct}/",
+                        name(&t)
+                    );
+                }
+            }
+            for layer in [Layer::Network, Layer::Full] {
+                let full = audit(&full_model, Some(&intent), Some(layer));
+                let reduced = audit(&reduced_model, Some(&intent), Some(layer));
+                let flows_kind = |f: &&Finding| matches!(f.kind, Kind::Exposure | Kind::DeniedFlow);
+                for f in full.findings.iter().filter(flows_kind) {
+                    let b = f.flows.as_ref().unwrap();
+                    if !removed.contains(&b.src_vpc) {
+                        continue;
+                    }
+                    if removed.contains(&b.dst_vpc) {
+                        out_of_scope += 1;
+                        continue;
+                    }
+                    let candidates: Vec<&Finding> = reduced
+                        .findings
+                        .iter()
+                        .filter(flows_kind)
+                        .filter(|g| {
+                            g.flows
+                                .as_ref()
+                                .is_some_and(|c| c.src_vpc == b.src_vpc && c.dst_vpc == b.dst_vpc)
+                        })
+                        .collect();
+                    let mut left = vec![(b.src.clone(), b.dst.clone(), b.services.clone())];
+                    for g in &candidates {
+                        left = subtract_box(left, g.flows.as_ref().unwrap());
+                    }
+                    let show = |fs: &[&Finding]| {
+                        fs.iter()
+                            .map(|g| format!("{} {} {}", g.severity, g.kind, g.title))
+                            .collect::<Vec<_>>()
+                    };
+                    assert!(
+                        left.is_empty(),
+                        "{} without {acct}/ ({layer} layer): {} {} {}\nis not covered; uncovered: {:?}\nreduced findings from {} to {}: {:#?}",
+                        name(&t),
+                        f.severity,
+                        f.kind,
+                        f.title,
+                        left.iter()
+                            .map(|(s, d, v)| format!("{s} → {d} {v}"))
+                            .collect::<Vec<_>>(),
+                        b.src_vpc,
+                        b.dst_vpc,
+                        show(&candidates)
+                    );
+                    // The findings that cover part of the box: the worst of them is at least as
+                    // severe as the original.
+                    let covering: Vec<&Finding> = candidates
+                        .iter()
+                        .copied()
+                        .filter(|g| {
+                            let c = g.flows.as_ref().unwrap();
+                            !(c.src.is_disjoint(&b.src)
+                                || c.dst.is_disjoint(&b.dst)
+                                || c.services.is_disjoint(&b.services))
+                        })
+                        .collect();
+                    let worst = covering.iter().map(|g| g.severity).max();
+                    assert!(
+                        worst >= Some(f.severity),
+                        "{} without {acct}/ ({layer} layer): {} {} {}\nis covered only at {worst:?}: {:#?}",
+                        name(&t),
+                        f.severity,
+                        f.kind,
+                        f.title,
+                        show(&covering)
+                    );
+                    held += 1;
+                }
+            }
+        }
+    }
+    assert!(
+        held >= 4,
+        "only {held} exposures from an external account's folder checked ({out_of_scope} between two of its VPCs)"
+    );
 }
