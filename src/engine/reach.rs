@@ -404,12 +404,12 @@ pub fn reach(model: &Model, opts: &ReachOptions) -> Vec<ReachRow> {
     let ix = model.index();
     let mut classes: BTreeMap<(&VpcId, Option<&RouteTableId>, &NaclBinding), Vec<&Subnet>> =
         BTreeMap::new();
-    // A source outside the scope matters only toward a peer inside it.
-    for s in model
-        .subnets
-        .values()
-        .filter(|s| within.as_ref().is_none_or(|w| w.contains(&s.vpc)))
-    {
+    // A source outside the scope matters only toward a peer inside it. Subnets naming a VPC
+    // the snapshot knows only from peering records (damaged data) are not sources: that VPC's
+    // flows are the unseen peer's, as explain evaluates them.
+    for s in model.subnets.values().filter(|s| {
+        within.as_ref().is_none_or(|w| w.contains(&s.vpc)) && model.unseen_vpc(&s.vpc).is_none()
+    }) {
         classes
             .entry((&s.vpc, ix.route_table_of(s), ix.nacl_of(&s.id)))
             .or_default()
