@@ -9,6 +9,8 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use crate::ids::VpcId;
+
 /// How bad a diagnostic is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -62,6 +64,10 @@ pub enum Code {
     PartialSnapshot,
     /// A file could not be read.
     Io,
+    /// Data that cannot be true of a real account: a route table associated with a subnet of
+    /// another VPC, a subnet outside its VPC's CIDRs, overlapping subnets, an interface
+    /// address outside its subnet. Names both objects; counts as damage (docs/failure-policy.md).
+    ImpossibleData,
     /// A VPC is known only from peering records (semantics step 21): its side is judged by
     /// the worst case. Info for an external account (the normal case), a warning for an
     /// account the snapshot covers (its VPC was not collected).
@@ -85,12 +91,13 @@ impl Code {
             Code::UnknownLocation => "unknown-location",
             Code::PartialSnapshot => "partial-snapshot",
             Code::Io => "io",
+            Code::ImpossibleData => "impossible-data",
             Code::UnseenVpc => "unseen-vpc",
         }
     }
 
     /// Every code, for documentation and the snapshot test of the list.
-    pub const ALL: [Code; 14] = [
+    pub const ALL: [Code; 15] = [
         Code::MalformedJson,
         Code::NotAResponse,
         Code::UnknownKey,
@@ -104,6 +111,7 @@ impl Code {
         Code::UnknownLocation,
         Code::PartialSnapshot,
         Code::Io,
+        Code::ImpossibleData,
         Code::UnseenVpc,
     ];
 }
@@ -131,6 +139,10 @@ pub struct Diagnostic {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub object: Option<String>,
     pub message: String,
+    /// For damage to an object that was dropped: the VPCs its record named, so that the
+    /// answers it could change are marked (`snapshot::damage`). Not part of the output.
+    #[serde(skip)]
+    pub scope: Vec<VpcId>,
 }
 
 impl Diagnostic {
@@ -143,6 +155,7 @@ impl Diagnostic {
             column: None,
             object: None,
             message: message.into(),
+            scope: Vec::new(),
         }
     }
 
@@ -172,6 +185,27 @@ impl Diagnostic {
     pub fn object(mut self, object: impl Into<String>) -> Self {
         self.object = Some(object.into());
         self
+    }
+
+    /// Names the VPCs a dropped object's record named (see [`Diagnostic::scope`]).
+    pub fn scope(mut self, vpcs: Vec<VpcId>) -> Self {
+        self.scope = vpcs;
+        self
+    }
+
+    /// Is this damage: an object (or part of one) that could not be read, a file that could not
+    /// be read or parsed, or impossible data? Answers that depend on damage are refused or
+    /// marked undetermined, never given as if the input were whole (docs/failure-policy.md).
+    pub fn is_damage(&self) -> bool {
+        self.severity == Severity::Error
+            && matches!(
+                self.code,
+                Code::MalformedJson
+                    | Code::MissingField
+                    | Code::InvalidValue
+                    | Code::Io
+                    | Code::ImpossibleData
+            )
     }
 }
 

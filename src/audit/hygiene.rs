@@ -51,6 +51,7 @@ fn finding(
         components,
         tighten,
         rule: None,
+        undetermined: false,
     }
 }
 

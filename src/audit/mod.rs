@@ -185,6 +185,10 @@ pub struct Finding {
     /// The intent rule involved, `file:line`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rule: Option<String>,
+    /// The finding involves a damaged VPC (docs/failure-policy.md): the best reading of
+    /// damaged input, not an answer.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub undetermined: bool,
 }
 
 /// The result of an audit.
@@ -195,6 +199,10 @@ pub struct AuditReport {
     pub intent: Option<String>,
     pub findings: Vec<Finding>,
     pub summary: BTreeMap<Severity, usize>,
+    /// Set when the snapshot is damaged: findings may be missing anywhere it names, and those
+    /// that involve it are marked undetermined.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub damage: Option<Damage>,
 }
 
 impl AuditReport {
@@ -454,6 +462,21 @@ pub fn audit_rows(
             ))
     });
     findings.dedup_by(|a, b| a.fingerprint == b.fingerprint);
+    let damage = (!model.damage.is_empty()).then(|| model.damage.clone());
+    if let Some(d) = &damage {
+        for f in &mut findings {
+            f.undetermined = match &f.flows {
+                Some(b) => d.touches(&b.src_vpc) || d.touches(&b.dst_vpc),
+                None => {
+                    d.everywhere
+                        || f.components
+                            .iter()
+                            .flat_map(|c| model.vpcs_of(&c.id))
+                            .any(|v| d.touches(&v))
+                }
+            };
+        }
+    }
     let mut summary = BTreeMap::new();
     for f in &findings {
         *summary.entry(f.severity).or_default() += 1;
@@ -463,6 +486,7 @@ pub fn audit_rows(
         intent: intent.map(|i| i.file.display().to_string()),
         findings,
         summary,
+        damage,
     }
 }
 
@@ -651,6 +675,7 @@ fn exposures(
                 components,
                 tighten,
                 rule: rule.clone(),
+                undetermined: false,
             });
         }
     }
@@ -862,6 +887,7 @@ fn requirements(
                             ),
                             components,
                             rule: Some(req.at.clone()),
+                            undetermined: false,
                         });
                         continue;
                     }
@@ -896,6 +922,7 @@ fn requirements(
                         tighten: format!("restore the path: it fails at {decider}"),
                         components,
                         rule: Some(req.at.clone()),
+                        undetermined: false,
                     });
                 }
             }

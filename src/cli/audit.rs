@@ -80,10 +80,15 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<ExitCode> {
     };
     std::io::stdout().lock().write_all(text.as_bytes())?;
     let failing = report.findings.iter().any(|f| f.severity >= args.fail_on);
-    super::leak((report, loaded));
-    Ok(ExitCode::from(if failing {
+    // Damaged input: findings may be missing anywhere the damage reaches, so the verdict is
+    // undetermined whatever was found.
+    let code = if report.damage.is_some() {
+        exit::UNDETERMINED
+    } else if failing {
         exit::FINDINGS
     } else {
         exit::OK
-    }))
+    };
+    super::leak((report, loaded));
+    Ok(ExitCode::from(code))
 }

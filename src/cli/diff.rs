@@ -25,7 +25,9 @@ fn format(f: AuditFormat) -> Format {
 fn finish(report: &DiffReport, impact: &ImpactArgs) -> anyhow::Result<ExitCode> {
     let text = render(report, format(impact.format));
     std::io::stdout().lock().write_all(text.as_bytes())?;
-    Ok(ExitCode::from(if report.fails() {
+    Ok(ExitCode::from(if report.damage.is_some() {
+        exit::UNDETERMINED
+    } else if report.fails() {
         exit::FINDINGS
     } else {
         exit::OK
@@ -34,11 +36,12 @@ fn finish(report: &DiffReport, impact: &ImpactArgs) -> anyhow::Result<ExitCode> 
 
 fn load(
     path: &std::path::Path,
-    strict: bool,
+    impact: &super::ImpactArgs,
 ) -> anyhow::Result<Result<crate::snapshot::Loaded, ExitCode>> {
     super::load(&SnapshotArgs {
         snapshot: path.to_path_buf(),
-        strict,
+        strict: impact.strict,
+        allow_damaged: impact.allow_damaged,
     })
 }
 
@@ -84,11 +87,11 @@ pub fn run_diff(args: &DiffArgs) -> anyhow::Result<ExitCode> {
             Ok(i) => i,
             Err(code) => return Ok(code),
         };
-    let before = match load(&args.before, args.impact.strict)? {
+    let before = match load(&args.before, &args.impact)? {
         Ok(l) => l,
         Err(code) => return Ok(code),
     };
-    let after = match load(&args.after, args.impact.strict)? {
+    let after = match load(&args.after, &args.impact)? {
         Ok(l) => l,
         Err(code) => return Ok(code),
     };
@@ -146,7 +149,7 @@ pub fn run_what_if(args: &WhatIfArgs) -> anyhow::Result<ExitCode> {
         Ok(i) => i,
         Err(code) => return Ok(code),
     };
-    let loaded = match load(&args.snapshot, args.impact.strict)? {
+    let loaded = match load(&args.snapshot, &args.impact)? {
         Ok(l) => l,
         Err(code) => return Ok(code),
     };

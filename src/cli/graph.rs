@@ -100,6 +100,7 @@ pub fn run(args: &GraphArgs) -> anyhow::Result<ExitCode> {
         let after = match super::load(&SnapshotArgs {
             snapshot: other.clone(),
             strict: args.input.strict,
+            allow_damaged: args.input.allow_damaged,
         })? {
             Ok(l) => l,
             Err(code) => return Ok(code),
@@ -152,7 +153,12 @@ pub fn run(args: &GraphArgs) -> anyhow::Result<ExitCode> {
             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
         None => std::io::stdout().lock().write_all(text.as_bytes())?,
     }
-    Ok(ExitCode::from(exit::OK))
+    // A map of damaged input (`--allow-damaged`) may lack edges or colour them wrongly.
+    Ok(ExitCode::from(if loaded.model.damage.is_empty() {
+        exit::OK
+    } else {
+        exit::UNDETERMINED
+    }))
 }
 
 /// Pipes DOT through Graphviz's `dot -Tsvg`.

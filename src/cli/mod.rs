@@ -70,6 +70,11 @@ pub struct ImpactArgs {
     /// Treat any error-level diagnostic in a snapshot as unusable input (exit 2).
     #[arg(long)]
     pub strict: bool,
+    /// Answer even when the snapshot is damaged (objects that could not be read whole,
+    /// impossible data), marking what depends on it undetermined and exiting 4
+    /// (docs/failure-policy.md). Without it, a damaged snapshot is refused (exit 2).
+    #[arg(long)]
+    pub allow_damaged: bool,
     /// Print how long each phase took (load, apply, analysis) on standard error.
     #[arg(long)]
     pub timings: bool,
@@ -195,6 +200,11 @@ pub struct SnapshotArgs {
     /// Treat any error-level diagnostic as unusable input (exit 2).
     #[arg(long)]
     pub strict: bool,
+    /// Answer even when the snapshot is damaged (objects that could not be read whole,
+    /// impossible data), marking what depends on it undetermined and exiting 4
+    /// (docs/failure-policy.md). Without it, a damaged snapshot is refused (exit 2).
+    #[arg(long)]
+    pub allow_damaged: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -262,6 +272,29 @@ fn load(args: &SnapshotArgs) -> anyhow::Result<Result<crate::snapshot::Loaded, E
             "peerscope: warning: {errors} error-level diagnostic(s) in the snapshot; `peerscope check` lists them"
         );
     }
+    let damage = &loaded.model.damage;
+    if !damage.is_empty() {
+        let what = if damage.everywhere {
+            "any VPC".to_owned()
+        } else {
+            format!("{} VPC(s)", damage.vpcs.len())
+        };
+        if !args.allow_damaged {
+            for d in loaded.diagnostics.iter().filter(|d| d.is_damage()) {
+                eprintln!("{d}");
+            }
+            eprintln!(
+                "peerscope: {}: the snapshot is damaged ({} object(s) or file(s) could not be read whole, or hold impossible data; they touch {what}): answers could be more permissive or more restrictive than the truth, so none is given. Fix the input, or pass --allow-damaged to answer with what depends on the damage marked undetermined (exit 4).",
+                args.snapshot.display(),
+                damage.count
+            );
+            return Ok(Err(ExitCode::from(exit::USAGE)));
+        }
+        eprintln!(
+            "peerscope: warning: the snapshot is damaged ({} diagnostic(s), touching {what}); answers that depend on it are marked undetermined and the exit code is 4",
+            damage.count
+        );
+    }
     let partial = loaded
         .diagnostics
         .iter()
@@ -320,6 +353,8 @@ pub mod exit {
     pub const USAGE: u8 = 2;
     /// `snapshot`: some account-region could not be collected (see manifest.json).
     pub const PARTIAL: u8 = 3;
+    /// With `--allow-damaged`: the answer depends on damaged input (docs/failure-policy.md).
+    pub const UNDETERMINED: u8 = 4;
 }
 
 /// Runs the parsed command line.

@@ -93,7 +93,11 @@ pub fn run(args: &QueryArgs) -> anyhow::Result<ExitCode> {
         }
         Format::Table => write!(out, "{}", render(&flow, layer, &explanation))?,
     }
-    Ok(ExitCode::from(exit::OK))
+    Ok(ExitCode::from(if explanation.undetermined {
+        exit::UNDETERMINED
+    } else {
+        exit::OK
+    }))
 }
 
 fn render(flow: &Flow, layer: Layer, e: &Explanation) -> String {
@@ -139,6 +143,12 @@ fn render(flow: &Flow, layer: Layer, e: &Explanation) -> String {
         _ => "DROPPED".to_owned(),
     };
     let _ = writeln!(s, "{verdict}");
+    if e.undetermined {
+        let _ = writeln!(
+            s,
+            "UNDETERMINED: a VPC on this flow's way has damaged input (see `peerscope check`); the verdict above is only the best reading of it"
+        );
+    }
     s
 }
 
@@ -203,6 +213,9 @@ pub enum BatchResult {
         path: Vec<String>,
         /// The input line (blank input lines produce no output line).
         line: usize,
+        /// The verdict depends on damaged input (`--allow-damaged`).
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        undetermined: bool,
     },
     Error {
         line: usize,
@@ -264,6 +277,7 @@ pub fn batch_line(model: &Model, line: &str, n: usize) -> BatchResult {
             connectable: e.connectable,
             reason: e.reason,
             path: e.path_ids(),
+            undetermined: e.undetermined,
         },
         Err(e) => err(e.to_string()),
     }

@@ -58,10 +58,11 @@ pub fn run(args: &ReachArgs) -> anyhow::Result<ExitCode> {
                     r.dst.to_string().replace(", ", "\n"),
                     r.services.to_string(),
                     r.via.clone(),
-                    if r.connectable {
-                        "yes".into()
-                    } else {
-                        "no (delivered only)".into()
+                    match (r.connectable, r.undetermined) {
+                        (true, false) => "yes".into(),
+                        (false, false) => "no (delivered only)".into(),
+                        (true, true) => "yes (undetermined)".into(),
+                        (false, true) => "no (delivered only; undetermined)".into(),
                     },
                 ]);
             }
@@ -72,8 +73,20 @@ pub fn run(args: &ReachArgs) -> anyhow::Result<ExitCode> {
                 rows.len(),
                 opts.layer.unwrap_or(Layer::Network)
             )?;
+            if !model.damage.is_empty() {
+                writeln!(
+                    out,
+                    "UNDETERMINED: the snapshot is damaged (see `peerscope check`): boxes may be missing, and those marked undetermined are only the best reading"
+                )?;
+            }
         }
     }
+    // Damaged input: any box may be missing, so the whole answer is undetermined.
+    let code = if model.damage.is_empty() {
+        exit::OK
+    } else {
+        exit::UNDETERMINED
+    };
     super::leak((rows, loaded));
-    Ok(ExitCode::from(exit::OK))
+    Ok(ExitCode::from(code))
 }

@@ -93,6 +93,10 @@ pub struct DiffReport {
     pub findings_added: Vec<Finding>,
     pub findings_resolved: Vec<Finding>,
     pub summary: Summary,
+    /// Set when either snapshot is damaged (docs/failure-policy.md): the union of both sides'
+    /// damage; changed flows may be missing anywhere it names, and its findings are marked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub damage: Option<Damage>,
 }
 
 /// Counts for the headline and for CI.
@@ -359,6 +363,16 @@ pub fn diff(
         summary.beyond_intent += usize::from(f.beyond_intent);
         summary.broken_requirements += usize::from(f.breaks_requirement);
     }
+    let damage = (!before.damage.is_empty() || !after.damage.is_empty()).then(|| Damage {
+        everywhere: before.damage.everywhere || after.damage.everywhere,
+        vpcs: before
+            .damage
+            .vpcs
+            .union(&after.damage.vpcs)
+            .cloned()
+            .collect(),
+        count: before.damage.count.max(after.damage.count),
+    });
     DiffReport {
         layer,
         intent: opts.intent.map(|i| i.file.display().to_string()),
@@ -368,6 +382,7 @@ pub fn diff(
         findings_added: added,
         findings_resolved: resolved,
         summary,
+        damage,
     }
 }
 
@@ -377,6 +392,7 @@ fn empty_report(layer: Layer) -> AuditReport {
         intent: None,
         findings: Vec::new(),
         summary: BTreeMap::new(),
+        damage: None,
     }
 }
 

@@ -65,6 +65,10 @@ pub struct Explanation {
     pub path: Vec<Hop>,
     /// The return path (route lookup and NACLs for replies), when the flow was delivered.
     pub return_path: Vec<Hop>,
+    /// The verdict may depend on damaged input (a VPC on the way has objects that could not be
+    /// read whole; docs/failure-policy.md): it is not an answer, only the best reading.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub undetermined: bool,
 }
 
 impl Explanation {
@@ -477,11 +481,42 @@ fn dropped(reason: Reason, path: Vec<Hop>) -> Explanation {
         reason: Some(reason),
         path,
         return_path: Vec::new(),
+        undetermined: false,
     }
 }
 
-/// Evaluates one flow in one layer.
+/// Evaluates one flow in one layer. The answer is marked undetermined when a VPC it involves
+/// is damaged (see [`Explanation::undetermined`]).
 pub fn explain(model: &Model, flow: &Flow, layer: Layer) -> Result<Explanation, ExplainError> {
+    let mut e = evaluate(model, flow, layer)?;
+    e.undetermined = depends_on_damage(model, flow, &e);
+    Ok(e)
+}
+
+/// Does a verdict involve a damaged VPC: the source's, one reached, or a side of a peering
+/// the packet or its reply met?
+fn depends_on_damage(model: &Model, flow: &Flow, e: &Explanation) -> bool {
+    let d = &model.damage;
+    if d.is_empty() {
+        return false;
+    }
+    if d.touches(&flow.src_vpc) {
+        return true;
+    }
+    e.path.iter().chain(&e.return_path).any(|h| match h.kind {
+        HopKind::DestinationSubnet | HopKind::SourceSubnet => model
+            .subnets
+            .get(&SubnetId::new(&h.id))
+            .is_none_or(|s| d.touches(&s.vpc)),
+        HopKind::Peering => model
+            .peerings
+            .get(&PeeringId::new(&h.id))
+            .is_none_or(|c| d.touches(&c.requester.vpc) || d.touches(&c.accepter.vpc)),
+        _ => false,
+    })
+}
+
+fn evaluate(model: &Model, flow: &Flow, layer: Layer) -> Result<Explanation, ExplainError> {
     let ix = model.index();
     if let Some(u) = model.unseen_vpc(&flow.src_vpc) {
         return explain_unseen(model, u, flow, layer);
@@ -682,6 +717,7 @@ pub fn explain(model: &Model, flow: &Flow, layer: Layer) -> Result<Explanation, 
         reason,
         path,
         return_path: ret,
+        undetermined: false,
     })
 }
 
@@ -918,6 +954,7 @@ fn unseen_candidate(
         reason,
         path,
         return_path: ret,
+        undetermined: false,
     }
 }
 

@@ -52,6 +52,10 @@ pub struct ReachRow {
     pub via: String,
     pub delivered: bool,
     pub connectable: bool,
+    /// The box involves a damaged VPC (docs/failure-policy.md): it is the best reading of
+    /// damaged input, not an answer.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub undetermined: bool,
 }
 
 /// A target reached by routing: destination addresses in one subnet, the source addresses of
@@ -435,7 +439,14 @@ pub fn reach(model: &Model, opts: &ReachOptions) -> Vec<ReachRow> {
             .flat_map_iter(|u| unseen_rows(&ctx, u, layer, opts)),
     );
     rows.sort_by_cached_key(row_key);
-    merge_rows(rows)
+    let mut rows = merge_rows(rows);
+    let d = &model.damage;
+    if !d.is_empty() {
+        for r in &mut rows {
+            r.undetermined = d.touches(&r.src_vpc) || d.touches(&r.dst_vpc);
+        }
+    }
+    rows
 }
 
 fn row_key(r: &ReachRow) -> (VpcId, VpcId, String, bool, String, String, String) {
@@ -876,6 +887,7 @@ fn emit(
                 via: via.to_owned(),
                 delivered: true,
                 connectable,
+                undetermined: false,
             });
         }
     }

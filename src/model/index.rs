@@ -90,6 +90,11 @@ impl Fixed {
     }
 }
 
+/// Is `subnet` (when the model has it) in `vpc`?
+fn same_vpc(m: &Model, subnet: &SubnetId, vpc: &VpcId) -> bool {
+    m.subnets.get(subnet).is_none_or(|s| &s.vpc == vpc)
+}
+
 impl Index {
     pub(super) fn build(m: &Model) -> Index {
         let mut ix = Index {
@@ -116,7 +121,9 @@ impl Index {
                     .entry(t.vpc.clone())
                     .or_insert_with(|| t.id.clone());
             }
-            for s in &t.subnets {
+            // An association with a subnet of another VPC is impossible data (reported by
+            // the snapshot layer) and ignored.
+            for s in t.subnets.iter().filter(|s| same_vpc(m, s, &t.vpc)) {
                 self.subnet_table
                     .entry(s.clone())
                     .or_insert_with(|| t.id.clone());
@@ -127,7 +134,7 @@ impl Index {
             if a.is_default {
                 default_nacl.entry(&a.vpc).or_insert(&a.id);
             }
-            for s in &a.subnets {
+            for s in a.subnets.iter().filter(|s| same_vpc(m, s, &a.vpc)) {
                 self.subnet_nacl
                     .entry(s.clone())
                     .or_insert_with(|| NaclBinding::Acl(a.id.clone()));

@@ -439,6 +439,29 @@ pub struct PrefixList {
     pub entries_known: bool,
 }
 
+/// Which answers damaged input can change (docs/failure-policy.md): the VPCs whose objects,
+/// or whose neighbours' records, could not be read whole, or everything when the damage
+/// cannot be placed. Set by the snapshot layer from its damage diagnostics.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Damage {
+    /// Damage that names no VPC and no located file: every answer may depend on it.
+    pub everywhere: bool,
+    pub vpcs: BTreeSet<VpcId>,
+    /// How many damage diagnostics there are.
+    pub count: usize,
+}
+
+impl Damage {
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// May an answer involving `vpc` depend on damaged input?
+    pub fn touches(&self, vpc: &VpcId) -> bool {
+        self.everywhere || self.vpcs.contains(vpc)
+    }
+}
+
 /// A whole snapshot.
 ///
 /// VPCs, subnets and interfaces (which no what-if edit changes) are shared behind `Arc`s, so
@@ -458,6 +481,8 @@ pub struct Model {
     pub prefix_lists: BTreeMap<PrefixListId, PrefixList>,
     /// Accounts and regions the snapshot covers.
     pub locations: BTreeSet<(AccountId, Region)>,
+    /// What damaged input can change; empty for a whole snapshot.
+    pub damage: Damage,
     index: Index,
 }
 
@@ -495,6 +520,7 @@ impl Model {
             peerings: parts.peerings,
             prefix_lists: parts.prefix_lists,
             locations: BTreeSet::new(),
+            damage: Damage::default(),
             index: Index::default(),
         };
         model.reindex();
@@ -574,6 +600,60 @@ impl Model {
             }
         }
         out
+    }
+
+    /// The VPCs an object of the model (by id) belongs to: its own, both sides of a peering,
+    /// every VPC whose routes or rules name a prefix list; none for an unknown id.
+    pub fn vpcs_of(&self, id: &str) -> Vec<VpcId> {
+        let m = self;
+        let one = |v: &VpcId| vec![v.clone()];
+        if let Some(v) = m.vpcs.get(&VpcId::new(id)) {
+            return one(&v.id);
+        }
+        if let Some(s) = m.subnets.get(&SubnetId::new(id)) {
+            return one(&s.vpc);
+        }
+        if let Some(t) = m.route_tables.get(&RouteTableId::new(id)) {
+            return one(&t.vpc);
+        }
+        if let Some(a) = m.network_acls.get(&NetworkAclId::new(id)) {
+            return one(&a.vpc);
+        }
+        if let Some(g) = m.security_groups.get(&SecurityGroupId::new(id)) {
+            return one(&g.vpc);
+        }
+        if let Some(e) = m.resolve_eni(id) {
+            return one(&e.vpc);
+        }
+        if let Some(p) = m.peerings.get(&PeeringId::new(id)) {
+            return vec![p.requester.vpc.clone(), p.accepter.vpc.clone()];
+        }
+        let pl = PrefixListId::new(id);
+        if m.prefix_lists.contains_key(&pl) {
+            let mut out: Vec<VpcId> = m
+                .route_tables
+                .values()
+                .filter(|t| {
+                    t.routes
+                        .iter()
+                        .any(|r| r.destination == RouteDestination::PrefixList(pl.clone()))
+                })
+                .map(|t| t.vpc.clone())
+                .collect();
+            out.extend(
+                m.security_groups
+                    .values()
+                    .filter(|g| {
+                        g.ingress
+                            .iter()
+                            .chain(&g.egress)
+                            .any(|r| r.peer == RulePeer::PrefixList(pl.clone()))
+                    })
+                    .map(|g| g.vpc.clone()),
+            );
+            return out;
+        }
+        Vec::new()
     }
 
     /// The display name of an object: its `Name` tag.

@@ -33,6 +33,32 @@ pub fn render(report: &DiffReport, format: Format) -> String {
 }
 
 fn verdict(r: &DiffReport) -> String {
+    let base = verdict_line(r);
+    match damage_banner(r) {
+        Some(b) => format!("{base}\n{b}"),
+        None => base,
+    }
+}
+
+/// The warning every format carries when either snapshot is damaged (docs/failure-policy.md).
+fn damage_banner(r: &DiffReport) -> Option<String> {
+    let d = r.damage.as_ref()?;
+    Some(format!(
+        "UNDETERMINED: a snapshot is damaged ({} diagnostic(s); `peerscope check` lists them), touching {}: changes there may be missing or wrong",
+        d.count,
+        if d.everywhere {
+            "any VPC".to_owned()
+        } else {
+            d.vpcs
+                .iter()
+                .map(|v| v.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    ))
+}
+
+fn verdict_line(r: &DiffReport) -> String {
     let s = &r.summary;
     if r.is_empty() {
         return format!("no change in reachability or findings ({} layer)", r.layer);
@@ -288,7 +314,7 @@ fn sarif(r: &DiffReport) -> String {
     };
     results.extend(r.findings_added.iter().map(|f| finding(f, true)));
     results.extend(r.findings_resolved.iter().map(|f| finding(f, false)));
-    let doc = json!({
+    let mut doc = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
         "runs": [{
@@ -300,6 +326,12 @@ fn sarif(r: &DiffReport) -> String {
             "results": results,
         }],
     });
+    if let Some(text) = damage_banner(r) {
+        doc["runs"][0]["invocations"] = json!([{
+            "executionSuccessful": false,
+            "toolExecutionNotifications": [{ "level": "error", "message": { "text": text } }],
+        }]);
+    }
     let mut s = serde_json::to_string_pretty(&doc).expect("SARIF serialises");
     s.push('\n');
     s

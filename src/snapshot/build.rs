@@ -62,7 +62,7 @@ impl At<'_> {
 /// Parses a CIDR; a host-bits-set CIDR (`10.0.0.1/16`) is truncated with a warning, as AWS
 /// itself never stores one.
 fn cidr(s: &str, at: &At, field: &str, diags: &mut Vec<Diagnostic>) -> Option<IpNet> {
-    match s.trim().parse::<IpNet>() {
+    match strict_cidr(s) {
         Ok(net) if net.trunc() == net => Some(net),
         Ok(net) => {
             diags.push(at.diag(
@@ -72,21 +72,37 @@ fn cidr(s: &str, at: &At, field: &str, diags: &mut Vec<Diagnostic>) -> Option<Ip
             ));
             Some(net.trunc())
         }
-        Err(_) => {
+        Err(why) => {
             diags.push(at.diag(
                 Severity::Error,
                 Code::InvalidValue,
-                format!("{field} {s:?} is not a valid CIDR"),
+                format!("{field} {s:?} is not a valid CIDR{why}"),
             ));
             None
         }
     }
 }
 
+/// Parses a CIDR as AWS writes one: no surrounding or inner spaces, IPv4 octets and prefix
+/// lengths without leading zeros. Anything else is rejected (with why), never guessed at.
+pub(super) fn strict_cidr(s: &str) -> Result<IpNet, &'static str> {
+    if s.chars().any(char::is_whitespace) {
+        return Err(" (it contains spaces)");
+    }
+    let net: IpNet = s.parse().map_err(|_| "")?;
+    let (addr, len) = s.split_once('/').ok_or("")?;
+    let leading_zero = |p: &str| p.len() > 1 && p.starts_with('0');
+    if leading_zero(len) || (net.addr().is_ipv4() && addr.split('.').any(leading_zero)) {
+        return Err(" (leading zeros)");
+    }
+    Ok(net)
+}
+
 fn ip(s: &str, at: &At, field: &str, diags: &mut Vec<Diagnostic>) -> Option<IpAddr> {
-    match s.trim().parse::<IpAddr>() {
-        Ok(a) => Some(a),
-        Err(_) => {
+    let leading_zero = s.contains('.') && s.split('.').any(|p| p.len() > 1 && p.starts_with('0'));
+    match s.parse::<IpAddr>() {
+        Ok(a) if !leading_zero => Some(a),
+        _ => {
             diags.push(at.diag(
                 Severity::Error,
                 Code::InvalidValue,
@@ -390,10 +406,17 @@ impl Builder {
         let Some(vpc) = t.vpc_id.as_deref() else {
             return self.missing(&at, "VpcId");
         };
+        self.null_lists(
+            &at,
+            &[
+                ("Associations", t.associations.null),
+                ("Routes", t.routes.null),
+            ],
+        );
         let mut main = false;
         let mut subnets = Vec::new();
         let mut association_ids = BTreeMap::new();
-        for a in &t.associations {
+        for a in t.associations.iter() {
             if !association_counts(a.association_state.as_ref()) {
                 continue;
             }
@@ -513,6 +536,13 @@ impl Builder {
         let Some(vpc) = a.vpc_id.as_deref() else {
             return self.missing(&at, "VpcId");
         };
+        self.null_lists(
+            &at,
+            &[
+                ("Associations", a.associations.null),
+                ("Entries", a.entries.null),
+            ],
+        );
         let mut ingress = Vec::new();
         let mut egress = Vec::new();
         for (i, e) in a.entries.iter().enumerate() {
@@ -661,6 +691,13 @@ impl Builder {
                 "security group has no VpcId (EC2-Classic groups are not modelled)",
             );
         };
+        self.null_lists(
+            &at,
+            &[
+                ("IpPermissions", g.ip_permissions.null),
+                ("IpPermissionsEgress", g.ip_permissions_egress.null),
+            ],
+        );
         let sg_id = SecurityGroupId::new(id);
         let ingress = self.sg_rules(&f.rel, &sg_id, &g.ip_permissions, "IpPermissions");
         let egress = self.sg_rules(
@@ -1166,6 +1203,19 @@ impl Builder {
         slot.1.extend(cidrs);
     }
 
+    /// A list AWS always writes that is `null` here: unknown, so damage — never read as empty.
+    fn null_lists(&mut self, at: &At, lists: &[(&str, bool)]) {
+        for (field, null) in lists {
+            if *null {
+                self.diags.push(at.diag(
+                    Severity::Error,
+                    Code::InvalidValue,
+                    format!("{field} is null: the list is unknown (read as empty, and answers that depend on it are refused or marked undetermined)"),
+                ));
+            }
+        }
+    }
+
     fn missing(&mut self, at: &At, field: &str) {
         self.unusable(
             at,
@@ -1219,6 +1269,7 @@ impl Builder {
         let mut diags = self.diags;
         check_coverage(&model, &mut diags);
         check_unseen(&model, &self.origin, &mut diags);
+        check_impossible(&model, &self.origin, &mut diags);
         diags.sort();
         diags.dedup();
         let origins = self.origin.into_iter().collect();
@@ -1656,6 +1707,99 @@ fn check_unseen(m: &Model, origin: &HashMap<String, PathBuf>, diags: &mut Vec<Di
             d = d.in_file(f.clone());
         }
         diags.push(d);
+    }
+}
+
+/// Data no real account can hold: associations across VPCs, subnets outside their VPC or
+/// overlapping each other, interface addresses outside their subnet. Each is an error naming
+/// both objects, and damage to both VPCs (the engine ignores a cross-VPC association).
+fn check_impossible(m: &Model, origin: &HashMap<String, PathBuf>, diags: &mut Vec<Diagnostic>) {
+    let impossible = |object: &str, msg: String, vpcs: Vec<VpcId>| {
+        let mut d = Diagnostic::error(Code::ImpossibleData, msg)
+            .object(object)
+            .scope(vpcs);
+        if let Some(f) = origin.get(object) {
+            d = d.in_file(f.clone());
+        }
+        d
+    };
+    let vpc_of = |s: &SubnetId| m.subnets.get(s).map(|s| s.vpc.clone());
+    for t in m.route_tables.values() {
+        for sn in &t.subnets {
+            if let Some(v) = vpc_of(sn).filter(|v| v != &t.vpc) {
+                diags.push(impossible(
+                    t.id.as_str(),
+                    format!("route table of {} is associated with subnet {sn} of {v}: AWS associates a table only with subnets of its own VPC (the association is ignored)", t.vpc),
+                    vec![t.vpc.clone(), v],
+                ));
+            }
+        }
+    }
+    for a in m.network_acls.values() {
+        for sn in &a.subnets {
+            if let Some(v) = vpc_of(sn).filter(|v| v != &a.vpc) {
+                diags.push(impossible(
+                    a.id.as_str(),
+                    format!("network ACL of {} is associated with subnet {sn} of {v}: AWS associates an ACL only with subnets of its own VPC (the association is ignored)", a.vpc),
+                    vec![a.vpc.clone(), v],
+                ));
+            }
+        }
+    }
+    let mut ranges: BTreeMap<&VpcId, Vec<(IpAddr, IpAddr, &SubnetId)>> = BTreeMap::new();
+    for sn in m.subnets.values() {
+        if let Some(v) = m.vpcs.get(&sn.vpc) {
+            for c in &sn.cidrs {
+                if !v.cidrs.iter().any(|vc| vc.contains(c)) {
+                    diags.push(impossible(
+                        sn.id.as_str(),
+                        format!(
+                            "subnet CIDR {c} lies outside the CIDRs of its VPC {} ({})",
+                            v.id,
+                            join(&v.cidrs)
+                        ),
+                        vec![v.id.clone()],
+                    ));
+                }
+            }
+        }
+        for c in &sn.cidrs {
+            ranges
+                .entry(&sn.vpc)
+                .or_default()
+                .push((c.network(), c.broadcast(), &sn.id));
+        }
+    }
+    for (vpc, mut rs) in ranges {
+        rs.sort();
+        for w in rs.windows(2) {
+            let ((_, hi, a), (lo, _, b)) = (w[0], w[1]);
+            if lo <= hi && lo.is_ipv4() == hi.is_ipv4() && a != b {
+                diags.push(impossible(
+                    a.as_str(),
+                    format!("subnet overlaps subnet {b} in {vpc}: AWS never lets two subnets of a VPC share an address"),
+                    vec![vpc.clone()],
+                ));
+            }
+        }
+    }
+    for e in m.network_interfaces.values() {
+        let Some(sn) = m.subnets.get(&e.subnet) else {
+            continue;
+        };
+        for a in &e.addresses {
+            if !sn.cidrs.iter().any(|c| c.contains(a)) {
+                diags.push(impossible(
+                    e.id.as_str(),
+                    format!(
+                        "address {a} lies outside its subnet {} ({})",
+                        sn.id,
+                        join(&sn.cidrs)
+                    ),
+                    vec![sn.vpc.clone()],
+                ));
+            }
+        }
     }
 }
 

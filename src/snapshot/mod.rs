@@ -7,6 +7,7 @@
 
 mod build;
 pub mod convert;
+mod damage;
 pub mod layout;
 pub mod manifest;
 mod parse;
@@ -114,13 +115,14 @@ pub fn load(root: &Path) -> Result<Loaded, LoadError> {
         diagnostics.extend(diags.into_iter().map(|d| d.in_file(&f.rel)));
         builder.add_file(f, contents);
     }
-    let (model, more, origins) = builder.finish();
+    let (mut model, more, origins) = builder.finish();
     if recognised == 0 {
         return Err(LoadError::NothingRecognisable(root.to_path_buf()));
     }
     diagnostics.extend(more);
     diagnostics.extend(partial_snapshot(root));
     diagnostics.sort();
+    model.damage = damage::assess(&model, &diagnostics, &files);
     Ok(Loaded {
         root: root.to_path_buf(),
         model,

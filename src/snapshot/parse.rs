@@ -287,7 +287,8 @@ where
                                 format!("{} (object skipped)", describe_json_error(&e)),
                             )
                             .at(line, column)
-                            .object(object),
+                            .object(object)
+                            .scope(vpcs_named(raw.get())),
                         );
                     }
                 }
@@ -317,6 +318,36 @@ fn absolute_position(text: &str, slice: &str, e: &serde_json::Error) -> (usize, 
 fn object_id(raw: &str, id_field: &str) -> Option<String> {
     let fields: std::collections::HashMap<&str, &RawValue> = serde_json::from_str(raw).ok()?;
     serde_json::from_str::<String>(fields.get(id_field)?.get()).ok()
+}
+
+/// The VPCs a (skipped) object's record names: its `VpcId`, both sides of a peering, the
+/// instances of a reservation. What its loss can change is marked by them.
+fn vpcs_named(raw: &str) -> Vec<crate::ids::VpcId> {
+    fn walk(v: &serde_json::Value, depth: usize, out: &mut Vec<crate::ids::VpcId>) {
+        match v {
+            serde_json::Value::Object(m) if depth < 4 => {
+                for (k, x) in m {
+                    match (k.as_str(), x) {
+                        ("VpcId", serde_json::Value::String(id)) => {
+                            out.push(crate::ids::VpcId::new(id))
+                        }
+                        _ => walk(x, depth + 1, out),
+                    }
+                }
+            }
+            serde_json::Value::Array(a) if depth < 4 => {
+                a.iter().for_each(|x| walk(x, depth + 1, out))
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    if let Ok(v) = serde_json::from_str::<serde_json::Value>(raw) {
+        walk(&v, 0, &mut out);
+    }
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// The prefix-list id a `get-managed-prefix-list-entries-<pl-id>.json` file name carries.

@@ -15,6 +15,44 @@ where
     Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
+/// A list whose explicit `null` is kept apart from an absent key: AWS never writes `null` for
+/// a table's routes, an ACL's entries or a group's rules, so a `null` there is damage (the
+/// list is unknown), never "none" (docs/failure-policy.md).
+#[derive(Clone, Debug)]
+pub struct Listed<T> {
+    pub items: Vec<T>,
+    /// The key was present with the value `null`.
+    pub null: bool,
+}
+
+impl<T> Default for Listed<T> {
+    fn default() -> Self {
+        Listed {
+            items: Vec::new(),
+            null: false,
+        }
+    }
+}
+
+impl<T> std::ops::Deref for Listed<T> {
+    type Target = Vec<T>;
+    fn deref(&self) -> &Vec<T> {
+        &self.items
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Listed<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(match Option::<Vec<T>>::deserialize(d)? {
+            Some(items) => Listed { items, null: false },
+            None => Listed {
+                items: Vec::new(),
+                null: true,
+            },
+        })
+    }
+}
+
 /// A string that some dumps write as a number (`"Protocol": 6`, `"FromPort": "22"`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Lenient(pub String);
@@ -137,10 +175,10 @@ pub struct RouteTable {
     pub route_table_id: Option<String>,
     pub vpc_id: Option<String>,
     pub owner_id: Option<String>,
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub associations: Vec<RouteTableAssociation>,
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub routes: Vec<Route>,
+    #[serde(default)]
+    pub associations: Listed<RouteTableAssociation>,
+    #[serde(default)]
+    pub routes: Listed<Route>,
     #[serde(default, deserialize_with = "null_as_default")]
     pub tags: Vec<Tag>,
 }
@@ -178,10 +216,10 @@ pub struct NetworkAcl {
     pub vpc_id: Option<String>,
     pub owner_id: Option<String>,
     pub is_default: Option<bool>,
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub associations: Vec<NaclAssociation>,
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub entries: Vec<NaclEntry>,
+    #[serde(default)]
+    pub associations: Listed<NaclAssociation>,
+    #[serde(default)]
+    pub entries: Listed<NaclEntry>,
     #[serde(default, deserialize_with = "null_as_default")]
     pub tags: Vec<Tag>,
 }
@@ -238,10 +276,10 @@ pub struct SecurityGroup {
     pub group_name: Option<String>,
     pub vpc_id: Option<String>,
     pub owner_id: Option<String>,
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub ip_permissions: Vec<IpPermission>,
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub ip_permissions_egress: Vec<IpPermission>,
+    #[serde(default)]
+    pub ip_permissions: Listed<IpPermission>,
+    #[serde(default)]
+    pub ip_permissions_egress: Listed<IpPermission>,
     #[serde(default, deserialize_with = "null_as_default")]
     pub tags: Vec<Tag>,
 }

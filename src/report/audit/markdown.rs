@@ -15,6 +15,9 @@ impl Reporter for Markdown {
     fn render(&self, report: &AuditReport, _ctx: &Context) -> String {
         let mut out = String::new();
         let _ = writeln!(out, "## peerscope audit\n");
+        if let Some(b) = super::damage_banner(report) {
+            let _ = writeln!(out, "> [!CAUTION]\n> {}\n", cell(&b));
+        }
         if report.findings.is_empty() {
             let _ = writeln!(out, "No findings ({} layer).", report.layer);
             return out;
@@ -48,7 +51,7 @@ impl Reporter for Markdown {
                 "| {} | `{}` | {} | {} | `{}` |",
                 f.severity,
                 f.kind,
-                cell(&f.title),
+                cell(&super::title_of(f)),
                 cell(&f.tighten),
                 f.fingerprint
             );

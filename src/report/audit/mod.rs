@@ -25,6 +25,30 @@ pub struct Context {
     pub snapshot: PathBuf,
 }
 
+/// The warning every format carries when the snapshot is damaged (docs/failure-policy.md).
+pub fn damage_banner(report: &AuditReport) -> Option<String> {
+    let d = report.damage.as_ref()?;
+    let reach = if d.everywhere {
+        "any VPC".to_owned()
+    } else {
+        let vpcs: Vec<&str> = d.vpcs.iter().map(|v| v.as_str()).collect();
+        vpcs.join(", ")
+    };
+    Some(format!(
+        "UNDETERMINED: the snapshot is damaged ({} diagnostic(s); `peerscope check` lists them), touching {reach}: findings there may be missing, and those marked undetermined are only the best reading",
+        d.count
+    ))
+}
+
+/// A finding's title, marked when it involves damaged input.
+pub fn title_of(f: &crate::audit::Finding) -> String {
+    if f.undetermined {
+        format!("[undetermined] {}", f.title)
+    } else {
+        f.title.clone()
+    }
+}
+
 /// Renders an audit report in one format.
 pub trait Reporter {
     fn render(&self, report: &AuditReport, ctx: &Context) -> String;

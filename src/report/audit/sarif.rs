@@ -59,11 +59,15 @@ impl Reporter for Sarif {
                     "message": { "text": format!("{} — tighten: {}", f.title, f.tighten) },
                     "locations": [location],
                     "partialFingerprints": { "peerscope/v1": f.fingerprint },
-                    "properties": { "severity": f.severity.to_string() },
+                    "properties": if f.undetermined {
+                        json!({ "severity": f.severity.to_string(), "undetermined": true })
+                    } else {
+                        json!({ "severity": f.severity.to_string() })
+                    },
                 })
             })
             .collect();
-        let doc = json!({
+        let mut doc = json!({
             "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
             "version": "2.1.0",
             "runs": [{
@@ -75,6 +79,15 @@ impl Reporter for Sarif {
                 "results": results,
             }],
         });
+        // Damaged input: the run did not finish cleanly, and says why (SARIF's invocation
+        // notifications), so code scanning does not take a partial answer as whole.
+        if let Some(text) = super::damage_banner(report) {
+            doc["runs"][0]["invocations"] = json!([{
+                "executionSuccessful": false,
+                "toolExecutionNotifications": [{ "level": "error", "message": { "text": text } }],
+            }]);
+            doc["runs"][0]["properties"] = json!({ "damage": report.damage });
+        }
         let mut s = serde_json::to_string_pretty(&doc).expect("SARIF serialises");
         s.push('\n');
         s

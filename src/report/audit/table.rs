@@ -38,8 +38,12 @@ impl Table {
     /// stdout is (the caller has decided it is a terminal).
     pub fn render_with_colour(&self, report: &AuditReport, _ctx: &Context, colour: bool) -> String {
         let mut out = String::new();
+        let banner = super::damage_banner(report);
         if report.findings.is_empty() {
             let _ = writeln!(out, "no findings ({} layer)", report.layer);
+            if let Some(b) = banner {
+                let _ = writeln!(out, "{b}");
+            }
             return out;
         }
         let mut t = crate::report::table([
@@ -58,7 +62,7 @@ impl Table {
             t.add_row(vec![
                 severity_cell(f.severity, colour),
                 Cell::new(f.kind),
-                Cell::new(&f.title),
+                Cell::new(super::title_of(f)),
                 Cell::new(&f.tighten),
                 Cell::new(&f.fingerprint),
             ]);
@@ -82,6 +86,9 @@ impl Table {
                 .map(|i| format!(", intent {i}"))
                 .unwrap_or_else(|| ", no intent: hygiene only".into())
         );
+        if let Some(b) = banner {
+            let _ = writeln!(out, "{b}");
+        }
         out
     }
 }
