@@ -47,9 +47,39 @@ fn batfish_snapshots() -> Vec<PathBuf> {
     out
 }
 
+/// Impossible data in the public fixtures, which are hand-made (no AWS account can hold
+/// them): Batfish's `test` snapshot has a default subnet 172.31.0.0/20 in a 192.168.0.0/16 VPC
+/// (and a unit fixture associates an ACL of another VPC with it); Cloudmapper's demo gives an
+/// ECS interface an address outside its subnet. peerscope reports each as `impossible-data`.
+const KNOWN_IMPOSSIBLE: [(&str, &str); 3] = [
+    (
+        "subnet-1f315846",
+        "lies outside the CIDRs of its VPC vpc-b390fad5",
+    ),
+    (
+        "acl-4db39c28",
+        "is associated with subnet subnet-1f315846 of vpc-b390fad5",
+    ),
+    (
+        "eni-00000001",
+        "address 172.31.48.168 lies outside its subnet subnet-00000001",
+    ),
+];
+
+fn known_impossible(d: &peerscope::diagnostics::Diagnostic) -> bool {
+    d.code.as_str() == "impossible-data"
+        && KNOWN_IMPOSSIBLE
+            .iter()
+            .any(|(o, m)| d.object.as_deref() == Some(*o) && d.message.contains(m))
+}
+
 fn assert_no_errors(loaded: &Loaded) {
+    let errors = loaded
+        .diagnostics
+        .iter()
+        .any(|d| d.severity == Severity::Error && !known_impossible(d));
     assert!(
-        !loaded.has_errors(),
+        !errors,
         "{}: error-level diagnostics:\n{}",
         loaded.root.display(),
         listing(loaded)
@@ -91,7 +121,11 @@ fn batfish_unit_fixtures_load_with_only_dangling_references() {
     let unexpected: Vec<String> = loaded
         .diagnostics
         .iter()
-        .filter(|d| d.severity == Severity::Error && d.code.as_str() != "dangling-reference")
+        .filter(|d| {
+            d.severity == Severity::Error
+                && d.code.as_str() != "dangling-reference"
+                && !known_impossible(d)
+        })
         .map(|d| d.to_string())
         .collect();
     assert!(unexpected.is_empty(), "{unexpected:#?}");

@@ -110,6 +110,7 @@ mod tests {
             components: Vec::new(),
             tighten: "the rule".into(),
             rule: None,
+            undetermined: false,
         };
         AuditReport {
             layer: Layer::Full,
@@ -122,6 +123,7 @@ mod tests {
                 finding(Severity::Info),
             ],
             summary: Default::default(),
+            damage: None,
         }
     }
 
