@@ -5,6 +5,7 @@ mod util;
 mod audit;
 mod cli_check;
 mod collect;
+mod collect_faults;
 mod diff;
 mod engine_fixture;
 mod engine_props;
