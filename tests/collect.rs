@@ -111,6 +111,11 @@ pub(crate) struct Run {
 /// The peerscope binary with a clean AWS environment: fake keys, a region, no profile files,
 /// never the instance-metadata address.
 pub(crate) fn peerscope(args: &[&str], key: (&str, &str)) -> Run {
+    peerscope_env(args, key, &[])
+}
+
+/// [`peerscope`] with `env` set on top (overriding its own variables).
+pub(crate) fn peerscope_env(args: &[&str], key: (&str, &str), env: &[(&str, &str)]) -> Run {
     let out = Command::new(env!("CARGO_BIN_EXE_peerscope"))
         .args(args)
         .env_clear()
@@ -125,6 +130,7 @@ pub(crate) fn peerscope(args: &[&str], key: (&str, &str)) -> Run {
         .env("AWS_ACCESS_KEY_ID", key.0)
         .env("AWS_SECRET_ACCESS_KEY", key.1)
         .env("AWS_REGION", "us-east-1")
+        .envs(env.iter().copied())
         .output()
         .expect("run peerscope");
     Run {

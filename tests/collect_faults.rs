@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
 
-use crate::collect::{FAKE_KEY, Moto, REGIONS, Run, files, peerscope, read_json, s};
+use crate::collect::{FAKE_KEY, Moto, REGIONS, Run, files, peerscope, peerscope_env, read_json, s};
 use crate::util::Dir;
 
 /// One request as the proxy saw it, and what moto answered.
@@ -293,34 +293,52 @@ fn results_of(manifest: &Value, account: &str) -> Vec<(String, String, String)> 
         .collect()
 }
 
-/// Organizations names accounts `../x`, `12345` and one with a terminal escape: each is
-/// recorded as failed with the reason, no file is written outside `--out` (nor inside it for
-/// them), no role is assumed in them, and the exit code says the snapshot is partial.
+/// A DescribeRegions answer naming eu-west-1 and `../y`.
+const REGIONS_WITH_Y: &str = concat!(
+    r#"<?xml version="1.0" encoding="UTF-8"?>"#,
+    r#"<DescribeRegionsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r-1</requestId><regionInfo>"#,
+    r#"<item><regionName>eu-west-1</regionName><regionEndpoint>ec2.eu-west-1.amazonaws.com</regionEndpoint><optInStatus>opt-in-not-required</optInStatus></item>"#,
+    r#"<item><regionName>../y</regionName><regionEndpoint>ec2.y</regionEndpoint><optInStatus>opt-in-not-required</optInStatus></item>"#,
+    r#"</regionInfo></DescribeRegionsResponse>"#
+);
+
+/// Names in paths from responses: Organizations names accounts `../x`, `12345` and one with a
+/// terminal escape; a route names the prefix list `pl-../../../z`; DescribeRegions names the
+/// region `../y`. Each is recorded as failed with the reason (the account in every region, the
+/// account-region, the region in every account), no file is written outside `--out` (nor inside
+/// it for them), no role is assumed and no request made with them, and the exit code says the
+/// snapshot is partial.
 #[test]
-fn hostile_account_ids_from_list_accounts_fail_those_accounts_and_write_nothing_outside_out() {
+fn hostile_names_from_responses_fail_what_they_name_and_write_nothing_outside_out() {
     let moto = Moto::start();
     let seed = moto.seed(&[]);
     let acct = |name: &str| s(&seed["accounts"][name]).to_owned();
     let (mgmt, hub) = (acct("management"), acct("hub"));
+    let pl = s(&seed["prefix_list"]).to_owned();
     const ESCAPE: &str = "\u{1b}[2J999999999999";
-    let proxy = Proxy::start(&moto.url, |x| {
-        if x.action != "ListAccounts" {
-            return Fault::Pass;
-        }
-        let mut page: Value = serde_json::from_slice(&x.body).expect("ListAccounts JSON");
-        let accounts = page["Accounts"].as_array_mut().unwrap();
-        let mut escape = accounts[0].clone();
-        escape["Id"] = json!(ESCAPE);
-        escape["Name"] = json!("escape");
-        accounts.push(escape);
-        for a in accounts.iter_mut() {
-            match a["Name"].as_str() {
-                Some("dev") => a["Id"] = json!("../x"),
-                Some("prod") => a["Id"] = json!("12345"),
-                _ => {}
+    let proxy = Proxy::start(&moto.url, move |x| match x.action.as_str() {
+        "ListAccounts" => {
+            let mut page: Value = serde_json::from_slice(&x.body).expect("ListAccounts JSON");
+            let accounts = page["Accounts"].as_array_mut().unwrap();
+            let mut escape = accounts[0].clone();
+            escape["Id"] = json!(ESCAPE);
+            escape["Name"] = json!("escape");
+            accounts.push(escape);
+            for a in accounts.iter_mut() {
+                match a["Name"].as_str() {
+                    Some("dev") => a["Id"] = json!("../x"),
+                    Some("prod") => a["Id"] = json!("12345"),
+                    _ => {}
+                }
             }
+            Fault::Replace(serde_json::to_vec(&page).unwrap())
         }
-        Fault::Replace(serde_json::to_vec(&page).unwrap())
+        "DescribeRouteTables" if x.region == "us-east-1" => {
+            let body = String::from_utf8_lossy(&x.body);
+            Fault::Replace(body.replace(&pl, "pl-../../../z").into_bytes())
+        }
+        "DescribeRegions" => Fault::Replace(REGIONS_WITH_Y.as_bytes().to_vec()),
+        _ => Fault::Pass,
     });
     let dir = Dir::new();
     let out = dir.path().join("snap");
@@ -368,16 +386,24 @@ fn hostile_account_ids_from_list_accounts_fail_those_accounts_and_write_nothing_
             .unwrap_or_else(|| panic!("{id:?} not in the manifest's accounts"));
         assert_eq!(listed.get("role_arn"), None, "no role for {id:?}");
     }
-    for id in [&mgmt, &hub] {
-        assert!(
-            results_of(&m, id).iter().all(|(_, st, _)| st == "ok"),
-            "{id}: {m:#}"
-        );
-    }
+    assert!(
+        results_of(&m, &mgmt).iter().all(|(_, st, _)| st == "ok"),
+        "{m:#}"
+    );
+    // The hub's us-east-1, whose routes name the hostile prefix list, failed; its eu-west-1 not.
+    let results = results_of(&m, &hub);
+    assert_eq!(results[0].1, "ok", "{results:?}");
+    assert_eq!(results[1].0, "us-east-1");
+    assert_eq!(
+        results[1].2,
+        r#"routes or security-group rules name the prefix-list id(s) "pl-../../../z", which are not pl- and 8 to 17 hex digits"#
+    );
+    assert!(!out.join(&hub).join("us-east-1").exists());
+    assert_eq!(proxy.requests("GetManagedPrefixListEntries"), 0);
     // Only the hub's role was assumed: none was built from a refused id.
     assert_eq!(proxy.requests("AssumeRole"), 1, "{:?}", proxy.log.lock());
     assert!(
-        run.stderr.contains("4 of 10 account-region(s) collected"),
+        run.stderr.contains("3 of 10 account-region(s) collected"),
         "{}",
         run.stderr
     );
@@ -385,6 +411,47 @@ fn hostile_account_ids_from_list_accounts_fail_those_accounts_and_write_nothing_
         !run.stderr.contains('\u{1b}'),
         "a refused id reaches the terminal escaped: {:?}",
         run.stderr
+    );
+
+    // `--regions all`: DescribeRegions names `../y`, which fails in every account.
+    let accounts = dir.path().join("accounts.toml");
+    std::fs::write(&accounts, format!("[[account]]\nid = \"{hub}\"\n")).unwrap();
+    let out = dir.path().join("snap-all");
+    let run = peerscope(
+        &[
+            "snapshot",
+            "--out",
+            out.to_str().unwrap(),
+            "--regions",
+            "all",
+            "--accounts",
+            accounts.to_str().unwrap(),
+            "--endpoint-url",
+            &proxy.url,
+            "--quiet",
+        ],
+        FAKE_KEY,
+    );
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert_eq!(names(dir.path()), ["accounts.toml", "snap", "snap-all"]);
+    let m = read_json(&out.join("manifest.json"));
+    assert_eq!(m["regions"], json!(["../y", "eu-west-1"]));
+    assert_eq!(
+        results_of(&m, &hub),
+        [
+            (
+                "../y".to_owned(),
+                "failed".to_owned(),
+                r#"DescribeRegions returned the region name "../y", which is not a region name like us-east-1: ^[a-z]{2,4}(-[a-z]+)?-[a-z]+-[0-9]+$: not collected"#.to_owned()
+            ),
+            ("eu-west-1".to_owned(), "ok".to_owned(), String::new()),
+        ]
+    );
+    assert!(!out.join(&hub).join("..").join("y").exists());
+    assert!(
+        out.join(&hub)
+            .join("eu-west-1/describe-vpcs.json")
+            .is_file()
     );
 }
 
@@ -499,4 +566,53 @@ fn a_truncated_describe_vpcs_fails_its_account_region_after_retries() {
     );
     assert_eq!(proxy.count("ListAccounts", "us-east-1", "cut"), 5);
     assert!(!out.exists());
+}
+
+/// Names from the user are usage errors (exit 2) before any call, every problem listed, nothing
+/// written. (The endpoint is a closed port: a call would fail differently.)
+#[test]
+fn bad_region_names_from_the_user_are_usage_errors_listing_every_problem() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}");
+    let dir = Dir::new();
+    let out = dir.path().join("snap");
+    let run = |regions: &str, env: &[(&str, &str)]| {
+        peerscope_env(
+            &[
+                "snapshot",
+                "--out",
+                out.to_str().unwrap(),
+                "--regions",
+                regions,
+                "--endpoint-url",
+                &url,
+                "--quiet",
+            ],
+            FAKE_KEY,
+            env,
+        )
+    };
+    let r = run("../x,us-east-1,mars,eu-west-1/..", &[]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains(r#"--regions: "../x", "mars", "eu-west-1/.." are not a region name"#),
+        "{}",
+        r.stderr
+    );
+    let r = run("us-east-1", &[("AWS_REGION", "../x")]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(
+            r#"the configured region (AWS_REGION or the profile's) "../x" is not a region name"#
+        ),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("GetCallerIdentity"), "{}", r.stderr);
+    assert_eq!(names(dir.path()), Vec::<String>::new());
 }

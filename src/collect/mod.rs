@@ -1085,6 +1085,18 @@ mod tests {
     }
 
     #[test]
+    fn partitions() {
+        for p in ["aws", "aws-cn", "aws-us-gov", "aws-iso-b", "aws-eusc"] {
+            assert!(is_partition(p), "{p}");
+        }
+        for p in [
+            "", "aw", "awsx", "aws-", "aws--cn", "aws-CN", "../aws", "aws/x",
+        ] {
+            assert!(!is_partition(p), "{p:?}");
+        }
+    }
+
+    #[test]
     fn prefix_lists_referenced_by_routes_and_rules() {
         let tables = [json!({"Routes": [
             {"DestinationPrefixListId": "pl-1", "GatewayId": "igw-1"},
