@@ -256,8 +256,17 @@ mod wire {
         Short(&'static str),
     }
 
-    /// Serves every request with `cut`; returns the endpoint and the request count.
+    /// Serves every request with `cut` of [`BODY`]; returns the endpoint and the request count.
     fn serve(cut: Cut) -> (String, Arc<AtomicUsize>) {
+        serve_body(BODY, "text/xml;charset=UTF-8", cut)
+    }
+
+    /// Serves every request with `cut` of `body`.
+    fn serve_body(
+        body: &'static str,
+        content_type: &'static str,
+        cut: Cut,
+    ) -> (String, Arc<AtomicUsize>) {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let count = Arc::new(AtomicUsize::new(0));
@@ -283,17 +292,17 @@ mod wire {
                 let _ = reader.read_exact(&mut request);
                 counter.fetch_add(1, Ordering::SeqCst);
                 let (at, declared) = match cut {
-                    Cut::Whole => (BODY.len(), None),
-                    Cut::Matching(at) => (BODY.find(at).unwrap(), None),
-                    Cut::Short(at) => (BODY.find(at).unwrap(), Some(BODY.len())),
+                    Cut::Whole => (body.len(), None),
+                    Cut::Matching(at) => (body.find(at).unwrap(), None),
+                    Cut::Short(at) => (body.find(at).unwrap(), Some(body.len())),
                 };
-                let body = &BODY[..at];
+                let sent = &body[..at];
                 let head = format!(
-                    "HTTP/1.1 200 OK\r\nContent-Type: text/xml;charset=UTF-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                    declared.unwrap_or(body.len())
+                    "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    declared.unwrap_or(sent.len())
                 );
                 let _ = stream.write_all(head.as_bytes());
-                let _ = stream.write_all(body.as_bytes());
+                let _ = stream.write_all(sent.as_bytes());
             }
         });
         (url, count)
@@ -378,5 +387,49 @@ mod wire {
         assert_eq!(ids(&out), ["vpc-1a2b3c4d", "vpc-2b3c4d5e"]);
         assert_eq!(out.next_token(), Some("token-2"));
         assert_eq!(count.load(Ordering::SeqCst), 1);
+    }
+
+    /// Organizations (JSON): the SDK's own deserializer refuses a cut document, but as an
+    /// "unhandled" service error that is not retried; with the check it is retried.
+    #[test]
+    fn a_cut_json_body_is_an_unretried_error_without_the_check_and_retried_with_it() {
+        const ACCOUNTS: &str = r#"{"Accounts": [{"Id": "111111111111", "Name": "a", "State": "ACTIVE"}, {"Id": "222222222222", "Name": "b", "State": "ACTIVE"}], "NextToken": null}"#;
+        for checked in [false, true] {
+            let (url, count) = serve_body(
+                ACCOUNTS,
+                "application/x-amz-json-1.1",
+                Cut::Matching(", {\"Id\": \"2222"),
+            );
+            let mut config = aws_sdk_organizations::Config::builder()
+                .behavior_version(BehaviorVersion::latest())
+                .region(Region::new("us-east-1"))
+                .endpoint_url(&url)
+                .credentials_provider(Credentials::new("AKIDEXAMPLE", "test", None, None, "t"))
+                .retry_config(
+                    RetryConfig::standard()
+                        .with_max_attempts(3)
+                        .with_initial_backoff(Duration::from_millis(1)),
+                );
+            if checked {
+                config = config.interceptor(CompleteBody(Format::Json));
+            }
+            let client = aws_sdk_organizations::Client::from_conf(config.build());
+            let r = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap()
+                .block_on(client.list_accounts().send());
+            let e = format!(
+                "{}",
+                aws_sdk_ec2::error::DisplayErrorContext(r.unwrap_err())
+            );
+            let attempts = count.load(Ordering::SeqCst);
+            if checked {
+                assert_eq!(attempts, 3, "{e}");
+                assert!(e.contains("not one complete JSON document"), "{e}");
+            } else {
+                assert_eq!(attempts, 1, "{e}");
+            }
+        }
     }
 }
