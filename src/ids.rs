@@ -128,20 +128,27 @@ pub fn region_of_zone(zone: &str) -> Option<Region> {
     None
 }
 
-/// True when `s` has the shape of an AWS region name (`us-east-1`, `eu-central-2`,
-/// `us-gov-west-1`, `cn-north-1`).
+/// True when `s` is shaped like an AWS region name: `^[a-z]{2,4}(-[a-z]+)?-[a-z]+-[0-9]+$`, at
+/// most 50 characters (`us-east-1`, `us-gov-west-1`, `us-isob-east-1`, `cn-north-1`,
+/// `eusc-de-east-1`).
+///
+/// The pattern is the union of the SDK's partition patterns (`regionRegex` in the endpoint
+/// rules: `^(us|eu|ap|sa|ca|me|af|il|mx)-\w+-\d+$`, `^us-gov-\w+-\d+$`, `^us-iso-…`,
+/// `^us-isob-…`, `^eu-isoe-…`, `^us-isof-…`, `^cn-\w+-\d+$`, `^eusc-(de)-\w+-\d+$`), with the
+/// geography generalised to 2–4 letters so that a region launched after this build still reads,
+/// and `\w` narrowed to lowercase letters, which every region name uses. The collector names
+/// folders after regions, so nothing that passes can be `..`, hold a `/`, or start with a dot.
 pub fn looks_like_region(s: &str) -> bool {
     let parts: Vec<&str> = s.split('-').collect();
-    if parts.len() < 3 || parts.len() > 4 {
+    if s.len() > 50 || parts.len() < 3 || parts.len() > 4 {
         return false;
     }
     let (last, head) = parts.split_last().expect("len >= 3");
+    let letters = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase());
     !last.is_empty()
-        && last.chars().all(|c| c.is_ascii_digit())
-        && head
-            .iter()
-            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()))
-        && parts[0].len() == 2
+        && last.bytes().all(|b| b.is_ascii_digit())
+        && head.iter().all(|p| letters(p))
+        && (2..=4).contains(&parts[0].len())
 }
 
 #[cfg(test)]
@@ -166,5 +173,37 @@ mod tests {
         assert!(!looks_like_region("aws_configs"));
         assert!(!looks_like_region("123456789012"));
         assert!(!looks_like_region("us-east"));
+        for real in [
+            "af-south-1",
+            "ap-southeast-7",
+            "il-central-1",
+            "mx-central-1",
+            "cn-northwest-1",
+            "us-gov-east-1",
+            "us-iso-west-1",
+            "us-isob-east-1",
+            "us-isof-south-1",
+            "eu-isoe-west-1",
+            "eusc-de-east-1",
+        ] {
+            assert!(looks_like_region(real), "{real}");
+        }
+        for bad in [
+            "..",
+            "../x",
+            "us-east-1/..",
+            ".us-east-1",
+            "us-east-1 ",
+            "US-EAST-1",
+            "us_east-1",
+            "us-east-1a",
+            "u-east-1",
+            "europe-west-1",
+            "us-gov-west-1-x",
+            "us--1",
+            "",
+        ] {
+            assert!(!looks_like_region(bad), "{bad:?}");
+        }
     }
 }

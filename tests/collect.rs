@@ -31,13 +31,13 @@ fn venv(bin: &str) -> PathBuf {
 }
 
 /// A moto server on a free loopback port, killed on drop.
-struct Moto {
+pub(crate) struct Moto {
     child: Child,
-    url: String,
+    pub(crate) url: String,
 }
 
 impl Moto {
-    fn start() -> Moto {
+    pub(crate) fn start() -> Moto {
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free port")
@@ -61,7 +61,7 @@ impl Moto {
     }
 
     /// Runs the seeding script with `args`; returns what it made.
-    fn seed(&self, args: &[&str]) -> Value {
+    pub(crate) fn seed(&self, args: &[&str]) -> Value {
         let out = Command::new(venv("python"))
             .arg(Path::new(ROOT).join("tests/collect_seed.py"))
             .arg(&self.url)
@@ -102,15 +102,20 @@ impl Drop for Moto {
 }
 
 /// What a run of the binary printed and how it exited.
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
+pub(crate) struct Run {
+    pub(crate) code: i32,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
 /// The peerscope binary with a clean AWS environment: fake keys, a region, no profile files,
 /// never the instance-metadata address.
-fn peerscope(args: &[&str], key: (&str, &str)) -> Run {
+pub(crate) fn peerscope(args: &[&str], key: (&str, &str)) -> Run {
+    peerscope_env(args, key, &[])
+}
+
+/// [`peerscope`] with `env` set on top (overriding its own variables).
+pub(crate) fn peerscope_env(args: &[&str], key: (&str, &str), env: &[(&str, &str)]) -> Run {
     let out = Command::new(env!("CARGO_BIN_EXE_peerscope"))
         .args(args)
         .env_clear()
@@ -125,6 +130,7 @@ fn peerscope(args: &[&str], key: (&str, &str)) -> Run {
         .env("AWS_ACCESS_KEY_ID", key.0)
         .env("AWS_SECRET_ACCESS_KEY", key.1)
         .env("AWS_REGION", "us-east-1")
+        .envs(env.iter().copied())
         .output()
         .expect("run peerscope");
     Run {
@@ -134,8 +140,8 @@ fn peerscope(args: &[&str], key: (&str, &str)) -> Run {
     }
 }
 
-const FAKE_KEY: (&str, &str) = ("AKIAIOSFODNN7EXAMPLE", "not-a-secret");
-const REGIONS: &str = "eu-west-1,us-east-1";
+pub(crate) const FAKE_KEY: (&str, &str) = ("AKIAIOSFODNN7EXAMPLE", "not-a-secret");
+pub(crate) const REGIONS: &str = "eu-west-1,us-east-1";
 
 fn collect(moto: &Moto, out: &Path, extra: &[&str], key: (&str, &str)) -> Run {
     let out = out.to_str().expect("UTF-8 path");
@@ -153,17 +159,17 @@ fn collect(moto: &Moto, out: &Path, extra: &[&str], key: (&str, &str)) -> Run {
     peerscope(&args, key)
 }
 
-fn read_json(p: &Path) -> Value {
+pub(crate) fn read_json(p: &Path) -> Value {
     let text = std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
-fn s(v: &Value) -> &str {
+pub(crate) fn s(v: &Value) -> &str {
     v.as_str().expect("a string")
 }
 
 /// Every file under `root` (relative path → bytes), sorted.
-fn files(root: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+pub(crate) fn files(root: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     fn walk(root: &Path, dir: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) {
         for e in std::fs::read_dir(dir).unwrap() {
             let p = e.unwrap().path();

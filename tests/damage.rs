@@ -185,7 +185,7 @@ fn damage(path: &Path, harm: Harm, pick: usize) -> bool {
             true
         }
         (Harm::NullList, "RouteTables") => {
-            obj[if pick % 2 == 0 {
+            obj[if pick.is_multiple_of(2) {
                 "Routes"
             } else {
                 "Associations"
@@ -308,7 +308,7 @@ proptest! {
         let mut changed = 0;
         for (i, (line, before)) in flows.iter().zip(verdicts).enumerate() {
             let after = serde_json::to_value(batch_line(damaged, line, i + 1)).unwrap();
-            let differs = verdict(&before) != verdict(&after) || before["error"] != after["error"];
+            let differs = verdict(before) != verdict(&after) || before["error"] != after["error"];
             if differs {
                 changed += 1;
                 prop_assert!(

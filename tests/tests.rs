@@ -5,6 +5,7 @@ mod util;
 mod audit;
 mod cli_check;
 mod collect;
+mod collect_faults;
 mod damage;
 mod diff;
 mod engine_fixture;

@@ -62,8 +62,19 @@ fn parse_regions(s: Option<&str>) -> anyhow::Result<Regions> {
         .map(|r| r.trim().to_owned())
         .filter(|r| !r.is_empty())
         .collect();
-    if let Some(bad) = list.iter().find(|r| !crate::ids::looks_like_region(r)) {
-        anyhow::bail!("--regions: {bad:?} is not a region name (like us-east-1)");
+    // Every bad name, not only the first.
+    let bad: Vec<String> = list
+        .iter()
+        .filter(|r| !collect::validate::is_region(r))
+        .map(|r| collect::validate::describe(r))
+        .collect();
+    if !bad.is_empty() {
+        anyhow::bail!(
+            "--regions: {} {} not {}",
+            bad.join(", "),
+            if bad.len() == 1 { "is" } else { "are" },
+            collect::validate::REGION_PATTERN
+        );
     }
     if list.is_empty() {
         anyhow::bail!("--regions: no region given");
@@ -98,10 +109,11 @@ pub fn run(args: &CollectArgs) -> anyhow::Result<ExitCode> {
     let m = &outcome.manifest;
     let failed: Vec<_> = m.failed().collect();
     for f in &failed {
+        // A refused account id or region name is printed escaped (it may be anything).
         eprintln!(
             "peerscope: {}/{}: not collected: {}",
-            f.account,
-            f.region,
+            f.account.escape_debug(),
+            f.region.escape_debug(),
             f.error.as_deref().unwrap_or("unknown error")
         );
     }
@@ -144,5 +156,11 @@ mod tests {
         );
         assert!(parse_regions(Some("us-east-1,mars")).is_err());
         assert!(parse_regions(Some(",")).is_err());
+        let e = parse_regions(Some("../x,us-east-1,mars")).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with(r#"--regions: "../x", "mars" are not"#),
+            "{e}"
+        );
     }
 }

@@ -9,12 +9,15 @@
 //! external_id = "…"         # optional: overrides --external-id for this account
 //! ```
 //!
-//! Validation collects every problem instead of stopping at the first.
+//! Validation collects every problem instead of stopping at the first: a bad file is a usage
+//! error (exit 2) that lists them all, before any AWS call.
 
 use std::collections::BTreeSet;
 use std::path::Path;
 
 use serde::Deserialize;
+
+use super::validate::is_account_id;
 
 /// One account to snapshot.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -41,11 +44,6 @@ struct Entry {
     name: Option<String>,
     role: Option<String>,
     external_id: Option<String>,
-}
-
-/// Is `s` an AWS account id (12 digits)?
-pub fn is_account_id(s: &str) -> bool {
-    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// Parses an accounts file's text; every problem is listed, each prefixed with `path`.

@@ -9,6 +9,8 @@
 //!
 //! # Organization
 //! - [`accounts`]: the `--accounts` file format;
+//! - [`validate`]: account ids, region names and prefix-list ids, checked before they name a
+//!   folder or file; [`complete`]: cut response bodies refused and retried (issue 13);
 //! - [`convert`]: SDK types → describe-API JSON, [`json`]: byte-stable output;
 //! - [`pages`]: pagination and page merging on plain data;
 //! - [`limit`]: the per account-region token bucket;
@@ -17,11 +19,13 @@
 //!   requests in flight, progress, manifest.
 
 pub mod accounts;
+pub mod complete;
 mod convert;
 pub mod json;
 pub mod limit;
 pub mod output;
 pub mod pages;
+pub mod validate;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::IsTerminal;
@@ -43,6 +47,7 @@ use tokio::sync::Semaphore;
 
 use crate::snapshot::manifest::{self, Manifest, RegionResult, Status};
 use accounts::Target;
+use complete::{CompleteBody, Format};
 use limit::RateLimiter;
 use pages::{Page, PageError, merge_by_id, paginate};
 
@@ -126,6 +131,13 @@ pub enum CollectError {
     Regions(String),
     #[error("no region: pass --regions, or set AWS_REGION or the profile's region")]
     NoRegion,
+    #[error("{}", .0.join("\n"))]
+    RegionList(Vec<String>),
+    #[error(
+        "the configured region (AWS_REGION or the profile's) {0} is not {pattern}",
+        pattern = validate::REGION_PATTERN
+    )]
+    ConfiguredRegion(String),
     #[error("no accounts to collect")]
     NoAccounts,
     #[error("{path}: {source}")]
@@ -312,6 +324,29 @@ async fn run(config: &Config) -> Result<Outcome, CollectError> {
     })?;
     let base = base_config(config).await;
     let configured_region = base.region().map(|r| r.to_string());
+    // The user's own names are checked before any call: a bad one is a usage error.
+    if let Some(r) = configured_region
+        .as_deref()
+        .filter(|r| !validate::is_region(r))
+    {
+        return Err(CollectError::ConfiguredRegion(validate::describe(r)));
+    }
+    if let Regions::List(list) = &config.regions {
+        let bad: Vec<String> = list
+            .iter()
+            .filter(|r| !validate::is_region(r))
+            .map(|r| {
+                format!(
+                    "--regions: {} is not {}",
+                    validate::describe(r),
+                    validate::REGION_PATTERN
+                )
+            })
+            .collect();
+        if !bad.is_empty() {
+            return Err(CollectError::RegionList(bad));
+        }
+    }
     // Global calls (STS, Organizations, DescribeRegions) go to the configured region.
     let home = Region::new(
         configured_region
@@ -338,6 +373,7 @@ async fn run(config: &Config) -> Result<Outcome, CollectError> {
     let sts = aws_sdk_sts::Client::from_conf(
         aws_sdk_sts::config::Builder::from(&base)
             .region(home.clone())
+            .interceptor(CompleteBody(Format::Xml))
             .build(),
     );
     let me = global
@@ -348,8 +384,23 @@ async fn run(config: &Config) -> Result<Outcome, CollectError> {
         account: me.account().unwrap_or_default().to_owned(),
         arn: me.arn().unwrap_or_default().to_owned(),
     };
+    // Who we are decides which accounts are read with our own credentials and names a folder
+    // (the caller's account by default): an identity that does not parse is no identity.
+    if !validate::is_account_id(&caller.account) {
+        return Err(CollectError::CallerIdentity(format!(
+            "it returned the account id {}, which is not {}",
+            validate::describe(&caller.account),
+            validate::ACCOUNT_ID_PATTERN
+        )));
+    }
     // aws, aws-cn, aws-us-gov: role ARNs live in the caller's partition.
     let partition = caller.arn.split(':').nth(1).unwrap_or("aws").to_owned();
+    if !is_partition(&partition) {
+        return Err(CollectError::CallerIdentity(format!(
+            "it returned the ARN {}, which names no AWS partition",
+            validate::describe(&caller.arn)
+        )));
+    }
 
     let (targets, accounts_from) = match &config.accounts {
         AccountSource::Caller => (
@@ -379,6 +430,8 @@ async fn run(config: &Config) -> Result<Outcome, CollectError> {
         return Err(CollectError::NoAccounts);
     }
 
+    // Region names from DescribeRegions are checked below, with the account ids from
+    // ListAccounts: a bad one is a failure of the account-regions it would have named.
     let regions: Vec<String> = match &config.regions {
         Regions::List(l) => l
             .iter()
@@ -414,7 +467,41 @@ async fn run(config: &Config) -> Result<Outcome, CollectError> {
     let staging = Arc::new(staging);
     let mut tasks = tokio::task::JoinSet::new();
     let mut manifest_accounts = Vec::new();
+    let mut results = Vec::new();
+    let (good_regions, bad_regions): (Vec<String>, Vec<String>) = regions
+        .iter()
+        .cloned()
+        .partition(|r| validate::is_region(r));
     for target in &targets {
+        // Refused names from a response: recorded as failed, never used in a path or an ARN.
+        if !validate::is_account_id(&target.id) {
+            let error = format!(
+                "{} returned the account id {}, which is not {}: not collected",
+                source_call(accounts_from),
+                validate::describe(&target.id),
+                validate::ACCOUNT_ID_PATTERN
+            );
+            manifest_accounts.push(manifest::Account {
+                id: target.id.clone(),
+                name: target.name.clone(),
+                role_arn: None,
+            });
+            results.extend(refused(&shared, &target.id, &regions, &error));
+            continue;
+        }
+        for r in &bad_regions {
+            let error = format!(
+                "DescribeRegions returned the region name {}, which is not {}: not collected",
+                validate::describe(r),
+                validate::REGION_PATTERN
+            );
+            results.extend(refused(
+                &shared,
+                &target.id,
+                std::slice::from_ref(r),
+                &error,
+            ));
+        }
         // The caller's own account is read with the caller's credentials: service-managed
         // StackSets do not deploy the role to the management account.
         let assume = target.id != caller.account || target.role.is_some();
@@ -438,7 +525,7 @@ async fn run(config: &Config) -> Result<Outcome, CollectError> {
                 .clone()
                 .or_else(|| config.external_id.clone()),
             duration: config.duration,
-            regions: regions.clone(),
+            regions: good_regions.clone(),
         };
         tasks.spawn(collect_account(
             job,
@@ -448,7 +535,6 @@ async fn run(config: &Config) -> Result<Outcome, CollectError> {
             staging.clone(),
         ));
     }
-    let mut results = Vec::new();
     while let Some(done) = tasks.join_next().await {
         match done {
             Ok(r) => results.extend(r),
@@ -496,6 +582,7 @@ async fn organization_accounts(
     let org = aws_sdk_organizations::Client::from_conf(
         aws_sdk_organizations::config::Builder::from(base)
             .region(home.clone())
+            .interceptor(CompleteBody(Format::Json))
             .build(),
     );
     let (accounts, _) = paginate(|token| {
@@ -516,13 +603,13 @@ async fn organization_accounts(
             Some(s) => *s == AccountState::Active,
             None => a.status() == Some(&AccountStatus::Active),
         })
-        .filter_map(|a| {
-            Some(Target {
-                id: a.id()?.to_owned(),
-                name: a.name().map(str::to_owned),
-                role: None,
-                external_id: None,
-            })
+        // An account without an id is kept with an empty one, which is refused and recorded,
+        // not dropped without a word.
+        .map(|a| Target {
+            id: a.id().unwrap_or_default().to_owned(),
+            name: a.name().map(str::to_owned),
+            role: None,
+            external_id: None,
         })
         .collect();
     targets.sort_by(|a, b| a.id.cmp(&b.id));
@@ -536,11 +623,7 @@ async fn enabled_regions(
     home: &Region,
     lane: &Lane,
 ) -> Result<Vec<String>, CollectError> {
-    let ec2 = aws_sdk_ec2::Client::from_conf(
-        aws_sdk_ec2::config::Builder::from(base)
-            .region(home.clone())
-            .build(),
-    );
+    let ec2 = ec2_client(base, home.clone(), None);
     let out = lane
         .call(ec2.describe_regions().all_regions(false).send())
         .await
@@ -552,7 +635,56 @@ async fn enabled_regions(
         .filter_map(|r| r.region_name().map(str::to_owned))
         .collect();
     regions.sort();
+    regions.dedup();
     Ok(regions)
+}
+
+/// An EC2 client for `region`, with the assumed role's `credentials` if any, refusing cut
+/// response bodies.
+fn ec2_client(
+    base: &SdkConfig,
+    region: Region,
+    credentials: Option<&aws_sdk_ec2::config::Credentials>,
+) -> aws_sdk_ec2::Client {
+    let mut builder = aws_sdk_ec2::config::Builder::from(base)
+        .region(region)
+        .interceptor(CompleteBody(Format::Xml));
+    if let Some(c) = credentials {
+        builder = builder.credentials_provider(c.clone());
+    }
+    aws_sdk_ec2::Client::from_conf(builder.build())
+}
+
+/// The call an account list came from, for messages.
+fn source_call(accounts_from: &str) -> &'static str {
+    match accounts_from {
+        "organizations" => "Organizations ListAccounts",
+        "caller" => "STS GetCallerIdentity",
+        _ => "the accounts file",
+    }
+}
+
+/// Is `p` an AWS partition name (`aws`, `aws-cn`, `aws-us-gov`, `aws-iso-b`, …)?
+fn is_partition(p: &str) -> bool {
+    p.strip_prefix("aws").is_some_and(|rest| {
+        rest.split('-')
+            .skip(1)
+            .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase()))
+            && (rest.is_empty() || rest.starts_with('-'))
+    })
+}
+
+/// Failed results for `account` in `regions`, refused before any call.
+fn refused(shared: &Shared, account: &str, regions: &[String], error: &str) -> Vec<RegionResult> {
+    regions
+        .iter()
+        .map(|r| {
+            shared.errors.fetch_add(1, Ordering::Relaxed);
+            shared.progress.inc(1);
+            shared.show();
+            failed(account, r, error.to_owned(), 0)
+        })
+        .collect()
 }
 
 struct AccountJob {
@@ -619,12 +751,7 @@ async fn collect_account(
     }
     let mut regions = tokio::task::JoinSet::new();
     for region in &job.regions {
-        let mut builder =
-            aws_sdk_ec2::config::Builder::from(&*base).region(Region::new(region.clone()));
-        if let Some(c) = &credentials {
-            builder = builder.credentials_provider(c.clone());
-        }
-        let ec2 = aws_sdk_ec2::Client::from_conf(builder.build());
+        let ec2 = ec2_client(&base, Region::new(region.clone()), credentials.as_ref());
         let lane = Arc::new(Lane {
             shared: shared.clone(),
             bucket: RateLimiter::ec2(),
@@ -658,15 +785,7 @@ async fn collect_account(
 }
 
 fn region_failures(job: &AccountJob, shared: &Shared, error: &str) -> Vec<RegionResult> {
-    job.regions
-        .iter()
-        .map(|r| {
-            shared.errors.fetch_add(1, Ordering::Relaxed);
-            shared.progress.inc(1);
-            shared.show();
-            failed(&job.account, r, error.to_owned(), 0)
-        })
-        .collect()
+    refused(shared, &job.account, &job.regions, error)
 }
 
 /// What one account-region yields: (file name, top-level key, objects) per describe call, the
@@ -760,6 +879,19 @@ async fn collect_region(
     let groups = merge_by_id(named("DescribeSecurityGroups", groups)?, "GroupId");
     // Entries are fetched for the lists routes and rules use, not for every list described.
     let referenced = referenced_prefix_lists(&tables, &groups);
+    // Each names a file (`get-managed-prefix-list-entries-<pl>.json`) and a request.
+    let bad: Vec<String> = referenced
+        .iter()
+        .filter(|pl| !validate::is_prefix_list_id(pl))
+        .map(|pl| validate::describe(pl))
+        .collect();
+    if !bad.is_empty() {
+        return Err(format!(
+            "routes or security-group rules name the prefix-list id(s) {}, which are not {}",
+            bad.join(", "),
+            validate::PREFIX_LIST_PATTERN
+        ));
+    }
     let mut files = RegionFiles {
         lists: vec![
             (
@@ -897,9 +1029,19 @@ fn write_region(
     lane: &Lane,
 ) -> RegionResult {
     let calls = lane.calls.load(Ordering::Relaxed);
-    let dir = PathBuf::from(account).join(region);
     let mut objects = BTreeMap::new();
-    let write = |name: String, body: Value| staging.write(&dir.join(name), &json::to_bytes(body));
+    // Names were checked where they came in; this refuses, whatever was missed, a path that
+    // would leave the snapshot folder.
+    let write = |name: String, body: Value| match validate::relative_path(&[account, region, &name])
+    {
+        Some(rel) => staging.write(&rel, &json::to_bytes(body)),
+        None => Err(std::io::Error::other(format!(
+            "refused: {}/{}/{} would leave the snapshot folder",
+            validate::describe(account),
+            validate::describe(region),
+            validate::describe(&name)
+        ))),
+    };
     for (name, key, items) in files.lists {
         objects.insert(key.to_owned(), items.len());
         if let Err(e) = write(name.to_owned(), serde_json::json!({ key: items })) {
@@ -940,6 +1082,18 @@ mod tests {
             (Some("AccessDenied".into()), Some("not authorized".into()))
         );
         assert_eq!(parse_error_body("<html>oops</html>"), (None, None));
+    }
+
+    #[test]
+    fn partitions() {
+        for p in ["aws", "aws-cn", "aws-us-gov", "aws-iso-b", "aws-eusc"] {
+            assert!(is_partition(p), "{p}");
+        }
+        for p in [
+            "", "aw", "awsx", "aws-", "aws--cn", "aws-CN", "../aws", "aws/x",
+        ] {
+            assert!(!is_partition(p), "{p:?}");
+        }
     }
 
     #[test]
