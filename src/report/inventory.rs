@@ -8,7 +8,7 @@ use std::fmt::Write;
 use serde::Serialize;
 
 use crate::diagnostics::{Diagnostic, Severity, count};
-use crate::model::{AccountId, Model, Region, UnseenVpc};
+use crate::model::{AccountId, Damage, Model, Region, UnseenVpc};
 use crate::snapshot::Loaded;
 
 /// Counts for one account and region.
@@ -67,6 +67,9 @@ pub struct Inventory {
     pub prefix_list_entries: usize,
     /// VPCs known only from peering records, by account then id (semantics step 21).
     pub unseen_vpcs: Vec<UnseenVpc>,
+    /// What damaged input touches (docs/failure-policy.md); absent for a whole snapshot.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub damage: Option<Damage>,
     pub diagnostics: Vec<Diagnostic>,
     pub summary: Summary,
 }
@@ -141,6 +144,7 @@ impl Inventory {
                 u.sort_by(|a, b| (&a.account, &a.id).cmp(&(&b.account, &b.id)));
                 u
             },
+            damage: (!model.damage.is_empty()).then(|| model.damage.clone()),
             diagnostics: d.clone(),
             summary: Summary {
                 errors: count(d, Severity::Error),
@@ -246,6 +250,22 @@ impl Inventory {
             "\n{} error(s), {} warning(s), {} info",
             self.summary.errors, self.summary.warnings, self.summary.infos
         );
+        if let Some(d) = &self.damage {
+            let reach = if d.everywhere {
+                "any VPC".to_owned()
+            } else {
+                d.vpcs
+                    .iter()
+                    .map(|v| v.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let _ = writeln!(
+                out,
+                "damaged: {} diagnostic(s) above are damage, touching {reach}; query, reach, audit, diff, what-if and graph refuse this snapshot unless given --allow-damaged (docs/failure-policy.md)",
+                d.count
+            );
+        }
         out
     }
 }
