@@ -2,11 +2,16 @@
 //! `{"Action": "<EC2 API action>", <its request parameters, named as in the EC2 API reference>}`
 //! — the shape `aws ec2 <command> --cli-input-json` takes, plus the action's name.
 //!
-//! Parameters are checked by name: one the action does not take is an error (a typo must not
-//! silently change the answer). Objects are converted by the loader's own rules
-//! ([`crate::snapshot::convert`]). One extension: `CreateVpcPeeringConnection` may carry the
-//! `VpcPeeringConnectionId` the new connection gets, so later operations can route to it;
-//! without it the connection is named `pcx-whatif-N`.
+//! Every operation is checked before any is applied, by name and by type (issue 13, strict
+//! inputs): a parameter the action does not take is an error (a typo must not silently change
+//! the answer), and so is a value of another type than the EC2 API's (`"DryRun": "true"` must
+//! not apply a dry run), an id, CIDR, account id or region of the wrong shape, a member a
+//! structure does not have, and a key given twice. Each error names the operation and the
+//! parameter, at its line and column (`change::json` finds them). Objects are then
+//! converted by the loader's own rules ([`crate::snapshot::convert`]). One extension:
+//! `CreateVpcPeeringConnection` may carry the `VpcPeeringConnectionId` the new connection gets,
+//! so later operations can route to it; without it the connection is named `pcx-whatif-N`, and
+//! such ids (`rtbassoc-whatif-N`, …) are accepted where an earlier operation may have made them.
 
 use std::path::Path;
 
@@ -279,7 +284,7 @@ const NACL_PARAMS: &[(&str, Ty)] = &[
     ),
 ];
 
-/// Reads a change file: a JSON array of operations, each checked against [`ACTIONS`] — its
+/// Reads a change file: a JSON array of operations, each checked against `ACTIONS` — its
 /// action, the names of its parameters and their types — before anything is applied. The first
 /// mistake in the file is the error, with its line and column.
 pub fn parse(text: &str, _file: &Path) -> Result<Vec<Map<String, Value>>, ChangeError> {
@@ -926,5 +931,36 @@ impl<'a> Params<'a> {
     fn bool(&self, k: &str) -> Result<bool, String> {
         self.opt_bool(k)?
             .ok_or_else(|| format!("missing {k} (MissingParameter)"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The route actions' typed parameters hold every destination and target the counting
+    /// checks name, and `ReplaceRoute` is `CreateRoute` plus `LocalTarget`.
+    #[test]
+    fn route_parameters_agree() {
+        let names = |ps: &[(&'static str, Ty)]| ps.iter().map(|p| p.0).collect::<Vec<_>>();
+        for k in ROUTE_DESTINATIONS.iter().chain(ROUTE_TARGETS) {
+            assert!(names(ROUTE_PARAMS).contains(k), "{k}");
+        }
+        let mut create = names(ROUTE_PARAMS);
+        create.push("LocalTarget");
+        assert_eq!(create, names(REPLACE_ROUTE_PARAMS));
+    }
+
+    #[test]
+    fn minted_ids_are_peerscopes_own() {
+        assert!(minted("pcx-whatif-12", "pcx"));
+        for bad in [
+            "pcx-whatif-",
+            "pcx-whatif-1a",
+            "rtbassoc-whatif-1",
+            "pcx-whatif-1 ",
+        ] {
+            assert!(!minted(bad, "pcx"), "{bad}");
+        }
     }
 }

@@ -1,5 +1,10 @@
 //! Terraform plans, as `terraform show -json PLAN` prints them, applied to a model.
 //!
+//! A plan is read only when it is shaped as Terraform writes it ([`parse`]): JSON plan format
+//! 1.x, not errored, `resource_changes` a list (absent only from a plan that changes nothing),
+//! every change's `actions` one of Terraform's action sets. Anything else is an error at its
+//! line and column, never an empty change (issue 13, strict inputs).
+//!
 //! The plan's `resource_changes` of the AWS resources that shape VPC reachability are applied
 //! (create, update, delete, replace): routes and route tables (inline routes), route-table
 //! associations (also the main one), security groups (inline rules) and their rule resources
@@ -140,7 +145,7 @@ fn kind(v: &Value) -> &'static str {
 /// Reads a plan, checking its shape first: a 1.x `format_version`, a plan that did not error,
 /// `resource_changes` a list (absent only from a plan with nothing to change, which still has
 /// `planned_values`), and every resource change an object with an address, a mode, a type and
-/// a `change` whose `actions` are one of [`ACTION_SETS`] and whose `before` and `after` are
+/// a `change` whose `actions` are one of `ACTION_SETS` and whose `before` and `after` are
 /// there when the actions need them. Each mistake is an error with its line and column, naming
 /// the resource when there is one. Provider attribute values are the provider's: they are read
 /// as the loader reads describe output.
