@@ -1488,7 +1488,7 @@ fn change_file_parameters_are_typed_as_the_ec2_api_types_them() {
     let sg = r#""Action": "AuthorizeSecurityGroupIngress", "GroupId": "sg-00a04ac4f50161980""#;
     let acl = r#""Action": "CreateNetworkAclEntry", "NetworkAclId": "acl-0d06c057cf1693dbb", "RuleAction": "allow", "Egress": false, "CidrBlock": "10.0.0.0/8""#;
     // (the operation, the text where the error must point — its last occurrence — the message)
-    let cases: [(String, &str, &str); 22] = [
+    let cases: [(String, &str, &str); 23] = [
         (
             format!(r#"{route}, "GatewayId": "igw-0123456789abcdef0", "DryRun": "true""#),
             r#""true""#,
@@ -1588,6 +1588,11 @@ fn change_file_parameters_are_typed_as_the_ec2_api_types_them() {
             r#""Action": "ModifyManagedPrefixList", "PrefixListId": "pl-0879c8ef012ba751a", "AddEntries": [{"Cidr": "10.99.0.0/16", "Descripton": "x"}]"#.into(),
             r#""Descripton""#,
             r#"operation 1 (ModifyManagedPrefixList): AddEntries[0] has no member "Descripton" (it has Cidr, Description)"#,
+        ),
+        (
+            r#""Action": "DeleteNetworkAclEntry", "NetworkAclId": "acl-0d06c057cf1693dbb", "RuleNumber": 18446744073709551615, "Egress": false"#.into(),
+            "18446744073709551615",
+            "operation 1 (DeleteNetworkAclEntry): RuleNumber 18446744073709551615 is out of range (-2147483648 to 2147483647)",
         ),
         (
             r#""Action": 5"#.into(),
@@ -1754,6 +1759,11 @@ fn terraform_plans_are_shaped_as_terraform_writes_them() {
             ),
             "{\"change\"",
             "resource_changes[0]: no address",
+        ),
+        (
+            json!({"format_version": "1.2", "planned_values": {}, "configuration": []}),
+            "[]",
+            "plan: configuration must be an object, not a list",
         ),
         (
             with_changes(json!([null])),

@@ -462,6 +462,10 @@ fn check(v: &Value, ty: Ty, name: &str, path: &[Step], out: &mut Vec<Mistake>) {
                 path.to_vec(),
                 format!("{name} {x} is out of range ({lo} to {hi})"),
             )),
+            None if n.is_u64() => out.push(Mistake::value(
+                path.to_vec(),
+                format!("{name} {n} is out of range ({lo} to {hi})"),
+            )),
             None => out.push(wrong("an integer")),
         },
         (Ty::Int(..), _) => out.push(wrong("an integer")),

@@ -420,6 +420,16 @@ pub fn parse(text: &str, _file: &Path) -> Result<Plan, ChangeError> {
             ));
         }
     }
+    match top.get("configuration") {
+        None | Some(Value::Object(_)) => {}
+        Some(other) => {
+            return Err(err(
+                &["configuration".into()],
+                "plan",
+                format!("configuration must be an object, not {}", kind(other)),
+            ));
+        }
+    }
     let mut config = HashMap::new();
     if let Some(root) = v.get("configuration").and_then(|c| c.get("root_module")) {
         walk_config(root, "", &mut config);
