@@ -27,5 +27,6 @@ pub mod intent;
 pub mod model;
 pub mod report;
 pub mod sets;
+pub mod shape;
 pub mod snapshot;
 pub mod util;

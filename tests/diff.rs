@@ -185,10 +185,10 @@ fn every_operation_changes_the_model_as_aws_would() {
         ),
         (
             HUB,
-            json!({"Action": "CreateVpcPeeringConnection", "VpcId": "vpc-0185b51997c05f28a", "PeerVpcId": "vpc-0e7215a10a91a4f34", "PeerOwnerId": "444444444444", "PeerRegion": "us-east-1", "VpcPeeringConnectionId": "pcx-0new0000000000001"}),
+            json!({"Action": "CreateVpcPeeringConnection", "VpcId": "vpc-0185b51997c05f28a", "PeerVpcId": "vpc-0e7215a10a91a4f34", "PeerOwnerId": "444444444444", "PeerRegion": "us-east-1", "VpcPeeringConnectionId": "pcx-0aaa0000000000001"}),
             |m| {
                 m.peerings
-                    .get(&PeeringId::new("pcx-0new0000000000001"))
+                    .get(&PeeringId::new("pcx-0aaa0000000000001"))
                     .is_some_and(|c| c.is_active())
             },
         ),
@@ -236,7 +236,7 @@ fn operations_aws_would_reject_are_errors_naming_the_operation() {
     let cases: Vec<(&str, Value, &str)> = vec![
         (
             HUB,
-            json!({"Action": "CreateRoute", "RouteTableId": "rtb-0000000000000000", "DestinationCidrBlock": "10.9.0.0/16", "GatewayId": "igw-1"}),
+            json!({"Action": "CreateRoute", "RouteTableId": "rtb-00000000000000000", "DestinationCidrBlock": "10.9.0.0/16", "GatewayId": "igw-0123456789abcdef1"}),
             "InvalidRouteTableID.NotFound",
         ),
         (
@@ -251,7 +251,7 @@ fn operations_aws_would_reject_are_errors_naming_the_operation() {
         ),
         (
             HUB,
-            json!({"Action": "CreateRoute", "RouteTableId": AUDIT_MAIN, "DestinationCidrBlock": "10.2.0.0/16", "VpcPeeringConnectionId": "pcx-0missing000000000"}),
+            json!({"Action": "CreateRoute", "RouteTableId": AUDIT_MAIN, "DestinationCidrBlock": "10.2.0.0/16", "VpcPeeringConnectionId": "pcx-0000000000000dead"}),
             "InvalidVpcPeeringConnectionID.NotFound",
         ),
         (
@@ -261,7 +261,7 @@ fn operations_aws_would_reject_are_errors_naming_the_operation() {
         ),
         (
             HUB,
-            json!({"Action": "ReplaceRoute", "RouteTableId": AUDIT_MAIN, "DestinationCidrBlock": "10.9.0.0/16", "GatewayId": "igw-1"}),
+            json!({"Action": "ReplaceRoute", "RouteTableId": AUDIT_MAIN, "DestinationCidrBlock": "10.9.0.0/16", "GatewayId": "igw-0123456789abcdef1"}),
             "InvalidRoute.NotFound",
         ),
         (
@@ -281,7 +281,7 @@ fn operations_aws_would_reject_are_errors_naming_the_operation() {
         ),
         (
             HUB,
-            json!({"Action": "ReplaceRouteTableAssociation", "AssociationId": "rtbassoc-0missing", "RouteTableId": AUDIT_MAIN}),
+            json!({"Action": "ReplaceRouteTableAssociation", "AssociationId": "rtbassoc-0000000000000dead", "RouteTableId": AUDIT_MAIN}),
             "InvalidAssociationID.NotFound",
         ),
         (
@@ -291,12 +291,12 @@ fn operations_aws_would_reject_are_errors_naming_the_operation() {
         ),
         (
             HUB,
-            json!({"Action": "AuthorizeSecurityGroupIngress", "GroupId": "sg-0missing", "IpPermissions": [{"IpProtocol": "tcp", "FromPort": 1, "ToPort": 1, "IpRanges": [{"CidrIp": "10.1.0.0/16"}]}]}),
+            json!({"Action": "AuthorizeSecurityGroupIngress", "GroupId": "sg-0000000000000dead", "IpPermissions": [{"IpProtocol": "tcp", "FromPort": 1, "ToPort": 1, "IpRanges": [{"CidrIp": "10.1.0.0/16"}]}]}),
             "InvalidGroup.NotFound",
         ),
         (
             HUB,
-            json!({"Action": "AuthorizeSecurityGroupIngress", "GroupId": PROD_APP_SG, "IpPermissions": [{"IpProtocol": "tcp", "FromPort": 1, "ToPort": 1, "UserIdGroupPairs": [{"GroupId": "sg-0missing"}]}]}),
+            json!({"Action": "AuthorizeSecurityGroupIngress", "GroupId": PROD_APP_SG, "IpPermissions": [{"IpProtocol": "tcp", "FromPort": 1, "ToPort": 1, "UserIdGroupPairs": [{"GroupId": "sg-0000000000000dead"}]}]}),
             "InvalidGroup.NotFound",
         ),
         (
@@ -306,7 +306,7 @@ fn operations_aws_would_reject_are_errors_naming_the_operation() {
         ),
         (
             HUB,
-            json!({"Action": "RevokeSecurityGroupIngress", "GroupId": PROD_APP_SG, "SecurityGroupRuleIds": ["sgr-1"]}),
+            json!({"Action": "RevokeSecurityGroupIngress", "GroupId": PROD_APP_SG, "SecurityGroupRuleIds": ["sgr-0123456789abcdef0"]}),
             "SecurityGroupRuleIds",
         ),
         (
@@ -346,12 +346,12 @@ fn operations_aws_would_reject_are_errors_naming_the_operation() {
         ),
         (
             HUB,
-            json!({"Action": "CreateVpcPeeringConnection", "VpcId": "vpc-0185b51997c05f28a", "PeerVpcId": "vpc-0missing"}),
+            json!({"Action": "CreateVpcPeeringConnection", "VpcId": "vpc-0185b51997c05f28a", "PeerVpcId": "vpc-0000000000000dead"}),
             "InvalidVpcID.NotFound",
         ),
         (
             HUB,
-            json!({"Action": "DeleteVpcPeeringConnection", "VpcPeeringConnectionId": "pcx-0missing"}),
+            json!({"Action": "DeleteVpcPeeringConnection", "VpcPeeringConnectionId": "pcx-0000000000000beef"}),
             "InvalidVpcPeeringConnectionID.NotFound",
         ),
         (
@@ -361,7 +361,7 @@ fn operations_aws_would_reject_are_errors_naming_the_operation() {
         ),
         (
             HUB,
-            json!({"Action": "CreateRoute", "RouteTableId": AUDIT_MAIN, "DestinationCidr": "10.2.0.0/16", "GatewayId": "igw-1"}),
+            json!({"Action": "CreateRoute", "RouteTableId": AUDIT_MAIN, "DestinationCidr": "10.2.0.0/16", "GatewayId": "igw-0123456789abcdef1"}),
             "no parameter \"DestinationCidr\"",
         ),
         (
@@ -374,7 +374,7 @@ fn operations_aws_would_reject_are_errors_naming_the_operation() {
         let mut m = model(name);
         // A harmless first operation, so the error must name the second.
         let ops = json!([
-            {"Action": "CreateRoute", "RouteTableId": AUDIT_MAIN, "DestinationCidrBlock": "192.0.2.0/24", "GatewayId": "igw-0a"},
+            {"Action": "CreateRoute", "RouteTableId": AUDIT_MAIN, "DestinationCidrBlock": "192.0.2.0/24", "GatewayId": "igw-0a0a0a0a0a0a0a0a0"},
             op
         ]);
         let ops = if name == HUB {
@@ -417,7 +417,7 @@ fn a_change_and_its_inverse_give_an_empty_diff() {
         ),
         (
             HUB,
-            json!({"Action": "ReplaceRoute", "RouteTableId": AUDIT_MAIN, "DestinationCidrBlock": "10.1.3.0/24", "GatewayId": "igw-1"}),
+            json!({"Action": "ReplaceRoute", "RouteTableId": AUDIT_MAIN, "DestinationCidrBlock": "10.1.3.0/24", "GatewayId": "igw-0123456789abcdef1"}),
             json!({"Action": "ReplaceRoute", "RouteTableId": AUDIT_MAIN, "DestinationCidrBlock": "10.1.3.0/24", "VpcPeeringConnectionId": PCX_AUDIT_PROD}),
         ),
         (
@@ -442,8 +442,8 @@ fn a_change_and_its_inverse_give_an_empty_diff() {
         ),
         (
             HUB,
-            json!({"Action": "CreateVpcPeeringConnection", "VpcId": "vpc-0185b51997c05f28a", "PeerVpcId": "vpc-0e7215a10a91a4f34", "VpcPeeringConnectionId": "pcx-0new0000000000001"}),
-            json!({"Action": "DeleteVpcPeeringConnection", "VpcPeeringConnectionId": "pcx-0new0000000000001"}),
+            json!({"Action": "CreateVpcPeeringConnection", "VpcId": "vpc-0185b51997c05f28a", "PeerVpcId": "vpc-0e7215a10a91a4f34", "VpcPeeringConnectionId": "pcx-0aaa0000000000001"}),
+            json!({"Action": "DeleteVpcPeeringConnection", "VpcPeeringConnectionId": "pcx-0aaa0000000000001"}),
         ),
         (
             "dual-stack",
@@ -814,7 +814,7 @@ fn terraform_plans_that_cannot_be_applied_are_errors_naming_the_resource() {
         (
             json!({"format_version": "1.2", "resource_changes": [
                 rc("aws_route.gone", "aws_route", json!(["delete"]),
-                   json!({"route_table_id": AUDIT_MAIN, "destination_cidr_block": "10.9.0.0/16", "gateway_id": "igw-1"}),
+                   json!({"route_table_id": AUDIT_MAIN, "destination_cidr_block": "10.9.0.0/16", "gateway_id": "igw-0123456789abcdef1"}),
                    Value::Null, json!({}))]}),
             "aws_route.gone (delete)",
             "InvalidRoute.NotFound",
@@ -1395,9 +1395,9 @@ fn a_new_peering_to_a_partners_vpc_is_modelled_from_the_change_alone() {
         json!([
             {"Action": "CreateVpcPeeringConnection", "VpcId": ANALYTICS_VPC,
              "PeerVpcId": ACME_VPC, "PeerOwnerId": "999999999999",
-             "VpcPeeringConnectionId": "pcx-new"},
+             "VpcPeeringConnectionId": "pcx-0aaa0000000000002"},
             {"Action": "CreateRoute", "RouteTableId": "rtb-086ed65a4b6b59294",
-             "DestinationCidrBlock": "10.50.0.0/16", "VpcPeeringConnectionId": "pcx-new"},
+             "DestinationCidrBlock": "10.50.0.0/16", "VpcPeeringConnectionId": "pcx-0aaa0000000000002"},
             {"Action": "AuthorizeSecurityGroupIngress", "GroupId": "sg-04b5f5d484518f01b",
              "IpPermissions": [{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
                                 "IpRanges": [{"CidrIp": "10.50.0.0/16"}]}]}
@@ -1419,7 +1419,7 @@ fn a_new_peering_to_a_partners_vpc_is_modelled_from_the_change_alone() {
             .any(|f| f.kind == FlowChangeKind::NewlyDelivered
                 && f.src_vpc.as_str() == ACME_VPC
                 && f.dst_vpc.as_str() == ANALYTICS_VPC
-                && f.via == "pcx-new"
+                && f.via == "pcx-0aaa0000000000002"
                 && f.services.to_string() == "tcp:443"),
         "{:#?}",
         r.flows
@@ -1438,12 +1438,18 @@ fn a_new_peering_to_a_partners_vpc_is_modelled_from_the_change_alone() {
     let applied = apply(
         &mut after,
         json!([{"Action": "CreateVpcPeeringConnection", "VpcId": prod.as_str(),
-                "PeerVpcId": "vpc-0partner", "PeerOwnerId": "888888888888",
-                "VpcPeeringConnectionId": "pcx-partner"}]),
+                "PeerVpcId": "vpc-0bbb0000000000001", "PeerOwnerId": "888888888888",
+                "VpcPeeringConnectionId": "pcx-0aaa0000000000003"}]),
     )
     .unwrap();
-    assert!(applied.touched.contains(&VpcId::new("vpc-0partner")));
-    let u = after.unseen_vpc(&VpcId::new("vpc-0partner")).unwrap();
+    assert!(
+        applied
+            .touched
+            .contains(&VpcId::new("vpc-0bbb0000000000001"))
+    );
+    let u = after
+        .unseen_vpc(&VpcId::new("vpc-0bbb0000000000001"))
+        .unwrap();
     assert_eq!(u.account, Some(AccountId::new("888888888888")));
     let own = peerscope::sets::IpSet::from_nets(hub.vpcs[&prod].cidrs.iter().copied());
     assert_eq!(
@@ -1455,8 +1461,421 @@ fn a_new_peering_to_a_partners_vpc_is_modelled_from_the_change_alone() {
     let err = apply(
         &mut again,
         json!([{"Action": "CreateVpcPeeringConnection", "VpcId": prod.as_str(),
-                "PeerVpcId": "vpc-0gone", "PeerOwnerId": "222222222222"}]),
+                "PeerVpcId": "vpc-0bbb0000000000002", "PeerOwnerId": "222222222222"}]),
     )
     .unwrap_err();
     assert!(err.to_string().contains("InvalidVpcID.NotFound"), "{err}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Strict inputs (issue 13): change files typed as the EC2 API types them, plans shaped as
+// Terraform writes them
+// ---------------------------------------------------------------------------------------------
+
+/// Why reading `text` as a change file fails, as the binary prints it
+/// (`change.json:LINE:COLUMN: operation …: …`): reading, so before any operation is applied.
+fn change_mistake(text: &str) -> String {
+    ec2::parse(text, Path::new("change.json"))
+        .expect_err(text)
+        .in_file(Path::new("change.json"))
+}
+
+/// A parameter of the wrong type or shape is an error naming the operation and the parameter,
+/// at its line and column, before anything is applied: `"DryRun": "true"` used to be applied.
+#[test]
+fn change_file_parameters_are_typed_as_the_ec2_api_types_them() {
+    let route = r#""Action": "CreateRoute", "RouteTableId": "rtb-0e953188896477655", "DestinationCidrBlock": "10.9.0.0/16""#;
+    let sg = r#""Action": "AuthorizeSecurityGroupIngress", "GroupId": "sg-00a04ac4f50161980""#;
+    let acl = r#""Action": "CreateNetworkAclEntry", "NetworkAclId": "acl-0d06c057cf1693dbb", "RuleAction": "allow", "Egress": false, "CidrBlock": "10.0.0.0/8""#;
+    // (the operation, the text where the error must point — its last occurrence — the message)
+    let cases: [(String, &str, &str); 23] = [
+        (
+            format!(r#"{route}, "GatewayId": "igw-0123456789abcdef0", "DryRun": "true""#),
+            r#""true""#,
+            r#"operation 1 (CreateRoute): DryRun must be a boolean (true or false), not a string ("true")"#,
+        ),
+        (
+            format!(r#"{route}, "GatewayId": "igw-0123456789abcdef0", "DryRun": null"#),
+            "null",
+            "operation 1 (CreateRoute): DryRun must be a boolean (true or false), not null",
+        ),
+        (
+            format!(r#"{route}, "GatewayId": "igw-zz""#),
+            r#""igw-zz""#,
+            r#"operation 1 (CreateRoute): GatewayId "igw-zz" is not an id (igw- or vgw- and 8 or 17 lowercase hex digits)"#,
+        ),
+        (
+            r#""Action": "CreateRoute", "RouteTableId": 7, "DestinationCidrBlock": " 10.9.0.0/16""#.into(),
+            "7,",
+            "operation 1 (CreateRoute): RouteTableId must be a string, not an integer (7)",
+        ),
+        (
+            format!(r#"{route}, "VpcPeeringConnectionId": "pcx-0e6955381596d4693", "DestinationIpv6CidrBlock": "10.0.0.0/8""#),
+            r#""10.0.0.0/8""#,
+            r#"operation 1 (CreateRoute): DestinationIpv6CidrBlock "10.0.0.0/8" is not an IPv6 CIDR"#,
+        ),
+        (
+            r#""Action": "DeleteRoute", "RouteTableId": "rtb-0e953188896477655", "DestinationCidrBlock": "010.1.0.0/16""#.into(),
+            r#""010.1.0.0/16""#,
+            r#"operation 1 (DeleteRoute): DestinationCidrBlock "010.1.0.0/16" is not a CIDR: 010.1.0.0 has an octet with a leading zero"#,
+        ),
+        (
+            format!(r#"{sg}, "IpPermissions": [{{"IpProtocol": "tcp", "FromPort": "80", "ToPort": 80, "IpRanges": [{{"CidrIp": "10.3.0.0/16"}}]}}]"#),
+            r#""80""#,
+            r#"operation 1 (AuthorizeSecurityGroupIngress): IpPermissions[0].FromPort must be an integer, not a string ("80")"#,
+        ),
+        (
+            format!(r#"{sg}, "IpPermissions": [{{"IpProtocol": "tcp", "FromPort": 80.0, "ToPort": 80, "IpRanges": [{{"CidrIp": "10.3.0.0/16"}}]}}]"#),
+            "80.0",
+            "operation 1 (AuthorizeSecurityGroupIngress): IpPermissions[0].FromPort must be an integer, not a number (80.0)",
+        ),
+        (
+            format!(r#"{sg}, "IpPermissions": [{{"IpProtocol": 6, "FromPort": 80, "ToPort": 80, "IpRanges": [{{"CidrIp": "10.3.0.0/16"}}]}}]"#),
+            "6, ",
+            "operation 1 (AuthorizeSecurityGroupIngress): IpPermissions[0].IpProtocol must be a string, not an integer (6)",
+        ),
+        (
+            format!(r#"{sg}, "IpPermissions": [{{"IpProtocol": "tcp", "FromPort": 80, "ToPort": 70000, "IpRanges": [{{"CidrIp": "10.3.0.0/16"}}]}}]"#),
+            "70000",
+            "operation 1 (AuthorizeSecurityGroupIngress): IpPermissions[0].ToPort 70000 is out of range (-1 to 65535)",
+        ),
+        (
+            format!(r#"{sg}, "IpPermissions": [{{"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "IpRanges": [{{"CidrIP": "10.3.0.0/16"}}]}}]"#),
+            r#""CidrIP""#,
+            r#"operation 1 (AuthorizeSecurityGroupIngress): IpPermissions[0].IpRanges[0] has no member "CidrIP" (it has CidrIp, Description)"#,
+        ),
+        (
+            format!(r#"{sg}, "IpPermissions": [{{"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "UserIdGroupPairs": [{{"GroupId": "sg-00a04ac4f50161980", "UserId": "2222"}}]}}]"#),
+            r#""2222""#,
+            r#"operation 1 (AuthorizeSecurityGroupIngress): IpPermissions[0].UserIdGroupPairs[0].UserId "2222" is not an account id (12 digits)"#,
+        ),
+        (
+            format!(r#"{acl}, "RuleNumber": "100", "Protocol": "-1""#),
+            r#""100""#,
+            r#"operation 1 (CreateNetworkAclEntry): RuleNumber must be an integer, not a string ("100")"#,
+        ),
+        (
+            format!(r#"{acl}, "RuleNumber": 90, "Protocol": "tcp ", "PortRange": {{"From": 53, "To": 53}}"#),
+            r#""tcp ""#,
+            r#"operation 1 (CreateNetworkAclEntry): Protocol "tcp " is not a protocol (tcp, udp, icmp, icmpv6, a number 0-255, or -1 for all)"#,
+        ),
+        (
+            format!(r#"{acl}, "RuleNumber": 90, "Protocol": "6", "PortRange": {{"From": "53", "To": 53}}"#),
+            r#""53""#,
+            r#"operation 1 (CreateNetworkAclEntry): PortRange.From must be an integer, not a string ("53")"#,
+        ),
+        (
+            r#""Action": "DeleteNetworkAclEntry", "NetworkAclId": "acl-0d06c057cf1693dbb", "RuleNumber": 100, "Egress": "false""#.into(),
+            r#""false""#,
+            r#"operation 1 (DeleteNetworkAclEntry): Egress must be a boolean (true or false), not a string ("false")"#,
+        ),
+        (
+            r#""Action": "ReplaceNetworkAclEntry", "NetworkAclId": "acl-0d06c057cf1693dbb", "RuleNumber": 100, "Protocol": "-1", "RuleAction": "ALLOW", "Egress": true, "CidrBlock": "0.0.0.0/0""#.into(),
+            r#""ALLOW""#,
+            r#"operation 1 (ReplaceNetworkAclEntry): RuleAction "ALLOW" is not one of allow, deny"#,
+        ),
+        (
+            r#""Action": "CreateVpcPeeringConnection", "VpcId": "vpc-0185b51997c05f28a", "PeerVpcId": "vpc-0e7215a10a91a4f34", "PeerOwnerId": 444444444444, "PeerRegion": "mars-1""#.into(),
+            "444444444444",
+            "operation 1 (CreateVpcPeeringConnection): PeerOwnerId must be a string, not an integer (444444444444)",
+        ),
+        (
+            r#""Action": "CreateVpcPeeringConnection", "VpcId": "vpc-0185b51997c05f28a", "PeerVpcId": "vpc-0e7215a10a91a4f34", "PeerRegion": "mars-1""#.into(),
+            r#""mars-1""#,
+            r#"operation 1 (CreateVpcPeeringConnection): PeerRegion "mars-1" is not a region name (us-east-1, eu-central-2, …)"#,
+        ),
+        (
+            r#""Action": "ModifyManagedPrefixList", "PrefixListId": "pl-0879c8ef012ba751a", "AddEntries": [{"Cidr": "10.99.0.0/16", "Descripton": "x"}]"#.into(),
+            r#""Descripton""#,
+            r#"operation 1 (ModifyManagedPrefixList): AddEntries[0] has no member "Descripton" (it has Cidr, Description)"#,
+        ),
+        (
+            r#""Action": "DeleteNetworkAclEntry", "NetworkAclId": "acl-0d06c057cf1693dbb", "RuleNumber": 18446744073709551615, "Egress": false"#.into(),
+            "18446744073709551615",
+            "operation 1 (DeleteNetworkAclEntry): RuleNumber 18446744073709551615 is out of range (-2147483648 to 2147483647)",
+        ),
+        (
+            r#""Action": 5"#.into(),
+            "5",
+            "operation 1: Action must be a string naming an EC2 action, not an integer (5)",
+        ),
+        (
+            format!(r#"{route}, "GatewayId": "igw-0123456789abcdef0", "DryRun": true, "DryRun": false"#),
+            r#""DryRun": false"#,
+            r#"change file: "DryRun" is given twice in one object: which one counts would be a guess"#,
+        ),
+    ];
+    for (op, at, want) in cases {
+        let line = format!("  {{{op}}}");
+        let column = line.rfind(at).expect(at) + 1;
+        let text = format!("[\n{line}\n]\n");
+        assert_eq!(
+            change_mistake(&text),
+            format!("change.json:2:{column}: {want}"),
+            "{text}"
+        );
+    }
+    // The first mistake in the file is the one reported, whatever the parameters' order.
+    let text =
+        format!("[\n  {{{route},\n   \"GatewayId\": \"igw-1\",\n   \"DryRun\": \"yes\"}}\n]");
+    assert!(
+        change_mistake(&text).starts_with("change.json:3:17: operation 1 (CreateRoute): GatewayId"),
+        "{}",
+        change_mistake(&text)
+    );
+    // Well-typed, every operation still applies; `DryRun` is a boolean either way.
+    let mut m = model(HUB);
+    let applied = apply(
+        &mut m,
+        json!([
+            {"Action": "CreateRoute", "RouteTableId": AUDIT_MAIN, "DestinationCidrBlock": "10.9.0.0/16", "GatewayId": "igw-0123456789abcdef0", "DryRun": true},
+            {"Action": "CreateRoute", "RouteTableId": AUDIT_MAIN, "DestinationCidrBlock": "10.9.0.0/16", "GatewayId": "igw-0123456789abcdef0", "DryRun": false},
+        ]),
+    )
+    .unwrap();
+    assert!(
+        applied.applied[0].ends_with("DryRun: not applied"),
+        "{:?}",
+        applied.applied
+    );
+    assert!(has_route(
+        &m,
+        AUDIT_MAIN,
+        "10.9.0.0/16",
+        "igw-0123456789abcdef0"
+    ));
+}
+
+/// An id peerscope gave to what an earlier operation created may be used by a later one.
+#[test]
+fn ids_a_change_creates_may_be_used_by_later_operations() {
+    let mut m = model(HUB);
+    let applied = apply(
+        &mut m,
+        json!([
+            {"Action": "CreateVpcPeeringConnection", "VpcId": "vpc-0185b51997c05f28a", "PeerVpcId": "vpc-0e7215a10a91a4f34"},
+            {"Action": "CreateRoute", "RouteTableId": AUDIT_MAIN, "DestinationCidrBlock": "10.2.0.0/16", "VpcPeeringConnectionId": "pcx-whatif-1"},
+        ]),
+    )
+    .unwrap();
+    assert_eq!(applied.applied.len(), 2, "{:?}", applied.applied);
+    assert!(has_route(&m, AUDIT_MAIN, "10.2.0.0/16", "pcx-whatif-1"));
+}
+
+/// A plan peerscope cannot read is refused, never reported as "no change": a format version
+/// other than 1.x, `resource_changes` that is not a list (null included), an action set
+/// Terraform does not write, an errored plan, a state instead of a plan, a resource change
+/// without what its actions need, a key given twice. Each error names the resource when there
+/// is one, at its line and column.
+#[test]
+fn terraform_plans_are_shaped_as_terraform_writes_them() {
+    let route = |actions: Value| {
+        json!({"address": "aws_route.r", "mode": "managed", "type": "aws_route", "name": "r",
+               "change": {"actions": actions, "before": null,
+                          "after": {"route_table_id": AUDIT_MAIN, "destination_cidr_block": "10.9.0.0/16", "gateway_id": "igw-0123456789abcdef0"},
+                          "after_unknown": {}}})
+    };
+    let with_changes = |rcs: Value| json!({"format_version": "1.2", "planned_values": {}, "resource_changes": rcs});
+    let cases = [
+        (
+            json!({"format_version": "2.0", "resource_changes": []}),
+            "\"2.0\"",
+            "plan: format_version \"2.0\" is not supported: peerscope reads the JSON plan format 1.x, which Terraform 1.0 and later write",
+        ),
+        (
+            json!({"format_version": "0.2", "resource_changes": []}),
+            "\"0.2\"",
+            "plan: format_version \"0.2\" is not supported: peerscope reads the JSON plan format 1.x, which Terraform 1.0 and later write",
+        ),
+        (
+            json!({"format_version": 1.2, "resource_changes": []}),
+            "1.2",
+            "plan: format_version must be a string such as \"1.2\", not a number",
+        ),
+        (
+            json!({"format_version": "1.2", "planned_values": {}, "resource_changes": null}),
+            "null",
+            "plan: resource_changes must be a list of resource changes, not null",
+        ),
+        (
+            json!({"format_version": "1.2", "resource_changes": {"aws_route.r": {}}}),
+            "{\"aws_route.r\"",
+            "plan: resource_changes must be a list of resource changes, not an object",
+        ),
+        (
+            // `terraform show -json` without a plan file: the state.
+            json!({"format_version": "1.0", "terraform_version": "1.9.0", "values": {"root_module": {}}}),
+            "{\"format_version\"",
+            "plan: no \"resource_changes\" and no \"planned_values\": this is not a plan (`terraform show -json` without a plan file prints the state; give it the plan file)",
+        ),
+        (
+            json!({"format_version": "1.2", "errored": true, "planned_values": {}, "resource_changes": [route(json!(["create"]))]}),
+            "true",
+            "plan: the plan errored (\"errored\": true): Terraform could not plan every change, so what it lists is not the whole change; fix the errors and plan again",
+        ),
+        (
+            with_changes(json!([route(json!(["destroy"]))])),
+            "[\"destroy\"]",
+            "aws_route.r: change.actions [\"destroy\"] is not one of Terraform's action sets ([\"no-op\"], [\"create\"], [\"read\"], [\"update\"], [\"delete\",\"create\"], [\"create\",\"delete\"], [\"delete\"], [\"forget\"], [\"create\",\"forget\"]): what it does is unknown",
+        ),
+        (
+            with_changes(json!([route(json!(["create", "update"]))])),
+            "[\"create\",\"update\"]",
+            "aws_route.r: change.actions [\"create\",\"update\"] is not one of Terraform's action sets ([\"no-op\"], [\"create\"], [\"read\"], [\"update\"], [\"delete\",\"create\"], [\"create\",\"delete\"], [\"delete\"], [\"forget\"], [\"create\",\"forget\"]): what it does is unknown",
+        ),
+        (
+            with_changes(json!([route(json!([]))])),
+            "[]",
+            "aws_route.r: change.actions [] is not one of Terraform's action sets ([\"no-op\"], [\"create\"], [\"read\"], [\"update\"], [\"delete\",\"create\"], [\"create\",\"delete\"], [\"delete\"], [\"forget\"], [\"create\",\"forget\"]): what it does is unknown",
+        ),
+        (
+            with_changes(json!([route(json!("create"))])),
+            "\"create\"",
+            "aws_route.r: change.actions must be a list of action names, not \"create\"",
+        ),
+        (
+            with_changes(json!([route(json!(["delete"]))])),
+            "{\"actions\"",
+            "aws_route.r: change.before is missing: [\"delete\"] needs the object before the change",
+        ),
+        (
+            with_changes(
+                json!([{"address": "aws_route.r", "mode": "managed", "type": "aws_route",
+                                 "change": {"actions": ["create"], "after": "10.9.0.0/16"}}]),
+            ),
+            "\"10.9.0.0/16\"",
+            "aws_route.r: change.after must be an object or null, not a string",
+        ),
+        (
+            with_changes(
+                json!([{"address": "aws_route.r", "type": "aws_route", "change": {"actions": ["no-op"]}}]),
+            ),
+            "{\"address\"",
+            "aws_route.r: no mode (\"managed\" or \"data\")",
+        ),
+        (
+            with_changes(
+                json!([{"mode": "managed", "type": "aws_route", "change": {"actions": ["no-op"]}}]),
+            ),
+            "{\"change\"",
+            "resource_changes[0]: no address",
+        ),
+        (
+            json!({"format_version": "1.2", "planned_values": {}, "configuration": []}),
+            "[]",
+            "plan: configuration must be an object, not a list",
+        ),
+        (
+            with_changes(json!([null])),
+            "null",
+            "resource_changes[0]: a resource change is an object, not null",
+        ),
+    ];
+    for (doc, at, want) in cases {
+        let text = doc.to_string();
+        let column = text.rfind(at).expect(at) + 1;
+        let got = terraform::parse(&text, Path::new("plan.json"))
+            .err()
+            .unwrap_or_else(|| panic!("{text}: accepted"))
+            .in_file(Path::new("plan.json"));
+        assert_eq!(got, format!("plan.json:1:{column}: {want}"), "{text}");
+    }
+    // A key given twice.
+    let text = r#"{"format_version": "1.2", "resource_changes": [], "format_version": "0.1"}"#;
+    let e = terraform::parse(text, Path::new("plan.json"))
+        .err()
+        .unwrap();
+    assert_eq!(
+        e.in_file(Path::new("plan.json")),
+        "plan.json:1:51: plan: \"format_version\" is given twice in one object: which one counts would be a guess"
+    );
+
+    // What Terraform does write is read.
+    let mut m = model(HUB);
+    // An empty plan: Terraform omits `resource_changes`.
+    let p = terraform::parse(&json!({"format_version": "1.2", "planned_values": {"root_module": {}}, "applyable": false, "complete": true, "errored": false}).to_string(), Path::new("plan.json")).unwrap();
+    let applied = terraform::apply(&mut m, &p).unwrap();
+    assert!(
+        applied.applied.is_empty() && applied.not_understood.is_empty(),
+        "{applied:?}"
+    );
+    // `forget` leaves AWS as it is; `create`+`forget` creates the new object.
+    let p = terraform::parse(
+        &with_changes(json!([route(json!(["forget"]))])).to_string(),
+        Path::new("plan.json"),
+    )
+    .unwrap();
+    let applied = terraform::apply(&mut m, &p).unwrap();
+    assert!(
+        applied.applied.is_empty() && applied.touched.is_empty(),
+        "{applied:?}"
+    );
+    let p = terraform::parse(
+        &with_changes(json!([route(json!(["create", "forget"]))])).to_string(),
+        Path::new("plan.json"),
+    )
+    .unwrap();
+    let applied = terraform::apply(&mut m, &p).unwrap();
+    assert_eq!(applied.applied.len(), 1, "{applied:?}");
+    assert!(has_route(
+        &m,
+        AUDIT_MAIN,
+        "10.9.0.0/16",
+        "igw-0123456789abcdef0"
+    ));
+    // Changes Terraform deferred are listed as not applied, never dropped.
+    let p = terraform::parse(
+        &json!({"format_version": "1.2", "planned_values": {}, "complete": false,
+                "deferred_changes": [{"reason": "resource_config_unknown", "resource_change": {"address": "aws_route.later"}}]})
+        .to_string(),
+        Path::new("plan.json"),
+    )
+    .unwrap();
+    let applied = terraform::apply(&mut model(HUB), &p).unwrap();
+    assert_eq!(
+        applied.not_understood,
+        [
+            "aws_route.later: deferred by Terraform (resource_config_unknown): not in this plan, so not applied"
+        ]
+    );
+}
+
+/// Through the binary: a change file with `"DryRun": "true"` and a plan with
+/// `resource_changes: null` exit 2 with `FILE:LINE:COLUMN:`, and print no report.
+#[test]
+fn what_if_refuses_lax_inputs_with_exit_2() {
+    let dir = Dir::new();
+    dir.write(
+        "dry-run.json",
+        format!("[\n  {{\"Action\": \"CreateRoute\", \"RouteTableId\": \"{AUDIT_MAIN}\", \"DestinationCidrBlock\": \"10.9.0.0/16\",\n   \"GatewayId\": \"igw-0123456789abcdef0\", \"DryRun\": \"true\"}}\n]\n"),
+    );
+    dir.write(
+        "null.tfplan.json",
+        "{\"format_version\": \"1.2\",\n \"planned_values\": {},\n \"resource_changes\": null}\n",
+    );
+    for (file, flag, want) in [
+        (
+            "dry-run.json",
+            "--change",
+            "dry-run.json:3:52: operation 1 (CreateRoute): DryRun must be a boolean (true or false), not a string (\"true\")",
+        ),
+        (
+            "null.tfplan.json",
+            "--terraform-plan",
+            "null.tfplan.json:3:22: plan: resource_changes must be a list of resource changes, not null",
+        ),
+    ] {
+        let out = TestCommand::new(["what-if"])
+            .arg(topology(HUB))
+            .arg(flag)
+            .arg(dir.path().join(file))
+            .run();
+        assert_eq!(out.code, 2, "{out:?}");
+        assert_eq!(out.stdout, "", "{file}: no report");
+        assert_eq!(
+            out.stderr,
+            format!("peerscope: {}/{want}\n", dir.path().display()),
+            "{file}"
+        );
+    }
 }

@@ -138,3 +138,170 @@ fn the_documented_mistakes_are_what_peerscope_prints() {
     }
     assert_eq!(checked, 3, "the intent, shape and syntax examples");
 }
+
+/// `line:column message` of every mistake in `text`.
+fn mistakes(text: &str) -> Vec<String> {
+    Intent::parse(Path::new("intent.toml"), text)
+        .map(|_| Vec::new())
+        .unwrap_or_else(|e| {
+            e.0.iter()
+                .map(|e| format!("{}:{} {}", e.line, e.column, e.message))
+                .collect()
+        })
+}
+
+/// Issue 13, strict inputs: selectors that were accepted and then selected nothing (`vpc-`,
+/// `eni-zz`), or more than they say (`10.1.0.1/16`), names no report can show, one account
+/// under two names, port specs with stray spaces — each a mistake at its own position.
+#[test]
+fn lax_selectors_are_mistakes_each_at_its_position() {
+    let text = r#"[accounts]
+hub = "111111111111"
+prod = "1111"
+dev = "111111111111"
+"222222222222" = "333333333333"
+"a b" = "444444444444"
+
+[zones.a]
+vpcs = ["vpc-", "vpc-1a2b3c4d", "vpc-0D92A9EA5873C0B9B", "vpc-0d92a9ea5873c0b9b"]
+subnets = ["subnet-1", "subnet-0123456789abcdef0"]
+enis = ["eni-zz", "i-1234567890abcdef0", "eni-12345678", "sg-12345678"]
+cidrs = [" 10.1.0.0/16", "010.1.0.0/16", "10.1.0.1/16", "10.1.0.0", "vpc-zz:10.0.0.0/8", "vpc-1a2b3c4d:10.2.0.0/16", "2001:db8::/56", "10.1.0.0/16 "]
+tags = { "" = "x", Env = "prod" }
+
+[zones.""]
+vpcs = ["vpc-1a2b3c4d"]
+
+[zones."bad zone"]
+accounts = ["hub", "333333333333"]
+
+[[allow]]
+from = "a"
+to = "a"
+ports = ["tcp: 80", " udp:53", "tcp:080", "tcp:+80", "06:443", "tcp:80", "tcp:1024-65535", "50"]
+"#;
+    assert_eq!(
+        mistakes(text),
+        [
+            r#"3:8 account prod: "1111" is not an account id (12 digits)"#,
+            "4:7 account dev: 111111111111 is already named hub; give each account one name",
+            r#"5:1 account name "222222222222" is an account id: a zone's `accounts` could not tell the two apart; choose a name"#,
+            r#"6:1 account name "a b" is not a name (1 to 64 letters, digits, '-', '_' or '.')"#,
+            r#"9:9 "vpc-" is not a VPC id (vpc- and 8 or 17 lowercase hex digits)"#,
+            r#"9:33 "vpc-0D92A9EA5873C0B9B" is not a VPC id (vpc- and 8 or 17 lowercase hex digits)"#,
+            r#"10:12 "subnet-1" is not a subnet id (subnet- and 8 or 17 lowercase hex digits)"#,
+            r#"11:9 "eni-zz" is not a network interface or instance id (eni- or i- and 8 or 17 lowercase hex digits)"#,
+            r#"11:58 "sg-12345678" is not a network interface or instance id (eni- or i- and 8 or 17 lowercase hex digits)"#,
+            r#"12:10 " 10.1.0.0/16" is not a CIDR (optionally vpc-…:CIDR): remove the spaces"#,
+            r#"12:26 "010.1.0.0/16" is not a CIDR (optionally vpc-…:CIDR): 010.1.0.0 has an octet with a leading zero"#,
+            r#"12:42 "10.1.0.1/16" has host bits set: write 10.1.0.0/16 for the network or 10.1.0.1/32 for the address"#,
+            r#"12:57 "10.1.0.0" is not a CIDR (optionally vpc-…:CIDR): no prefix length: write 10.1.0.0/32 for one address"#,
+            r#"12:69 "vpc-zz:10.0.0.0/8" is not a CIDR (optionally vpc-…:CIDR): "vpc-zz" is not a VPC id (vpc- and 8 or 17 lowercase hex digits)"#,
+            r#"12:135 "10.1.0.0/16 " is not a CIDR (optionally vpc-…:CIDR): remove the spaces"#,
+            "13:15 [zones.a]: a tag key is empty",
+            r#"15:1 zone name "" is not a name (1 to 64 letters, digits, '-', '_' or '.')"#,
+            r#"18:1 zone name "bad zone" is not a name (1 to 64 letters, digits, '-', '_' or '.')"#,
+            r#"24:10 [[allow]]: bad port "tcp: 80": remove the spaces"#,
+            r#"24:21 [[allow]]: bad port " udp:53": remove the spaces"#,
+            r#"24:32 [[allow]]: bad port "tcp:080": "080" has a leading zero (write 80)"#,
+            r#"24:43 [[allow]]: bad port "tcp:+80": "+80" is not a port (0-65535)"#,
+            r#"24:54 [[allow]]: bad port "06:443": expected tcp:PORT[-PORT], udp:PORT[-PORT], icmp, icmpv6, a protocol number or any"#,
+        ]
+    );
+}
+
+/// The probes of issue 13, one file each, through the binary: exit 2 and the mistake at its
+/// `file:line:column`, never an audit.
+#[test]
+fn the_binary_refuses_each_lax_selector() {
+    let t = Path::new(env!("CARGO_MANIFEST_DIR")).join("topologies/hub-and-spoke");
+    let probes = [
+        (
+            "[zones.a]\nvpcs = [\"vpc-\"]\n",
+            "2:9",
+            "\"vpc-\" is not a VPC id",
+        ),
+        (
+            "[zones.a]\nenis = [\"eni-zz\"]\n",
+            "2:9",
+            "\"eni-zz\" is not a network interface",
+        ),
+        (
+            "[zones.a]\ncidrs = [\" 10.1.0.0/16\"]\n",
+            "2:10",
+            "remove the spaces",
+        ),
+        (
+            "[zones.a]\nvpcs = [\"vpc-0185b51997c05f28a\"]\n[[allow]]\nfrom = \"a\"\nto = \"a\"\nports = \"tcp: 80\"\n",
+            "6:9",
+            "bad port \"tcp: 80\": remove the spaces",
+        ),
+        (
+            "[zones.\"\"]\nvpcs = [\"vpc-0185b51997c05f28a\"]\n",
+            "1:1",
+            "zone name \"\" is not a name",
+        ),
+        (
+            "[accounts]\nprod = \"222222222222\"\nalso-prod = \"222222222222\"\n",
+            "3:13",
+            "is already named prod",
+        ),
+        (
+            "[zones.a]\ncidrs = [\"10.1.0.1/16\"]\n",
+            "2:10",
+            "has host bits set",
+        ),
+        (
+            "[accounts]\nprod = \"2222\"\n",
+            "2:8",
+            "is not an account id (12 digits)",
+        ),
+    ];
+    let dir = Dir::new();
+    for (i, (text, at, want)) in probes.iter().enumerate() {
+        let name = format!("probe-{i}.toml");
+        dir.write(&name, text);
+        let file = dir.path().join(&name);
+        let out = TestCommand::new([
+            "audit",
+            t.to_str().unwrap(),
+            "--intent",
+            file.to_str().unwrap(),
+        ])
+        .run();
+        assert_eq!(out.code, 2, "{text}: {}", out.stderr);
+        assert_eq!(out.stdout, "", "{text}: no audit");
+        let prefix = format!("{}:{at}: ", file.display());
+        assert!(
+            out.stderr
+                .lines()
+                .any(|l| l.starts_with(&prefix) && l.contains(want)),
+            "{text}: want {prefix}…{want}…, got {}",
+            out.stderr
+        );
+    }
+}
+
+/// What the strict checks must still accept: both id lengths, IPv6, an empty tag value, names
+/// with dots and underscores, every port spec form.
+#[test]
+fn well_formed_selectors_are_accepted() {
+    let text = r#"[accounts]
+hub = "111111111111"
+"prod.eu_1" = "222222222222"
+
+[zones.a_b-c]
+accounts = ["hub", "prod.eu_1", "333333333333"]
+vpcs = ["vpc-1a2b3c4d", "vpc-0d92a9ea5873c0b9b"]
+subnets = ["subnet-0123abcd"]
+enis = ["eni-0f8185b0a6cea3af3", "i-1234567890abcdef0", "i-1a2b3c4d"]
+cidrs = ["10.1.0.0/16", "0.0.0.0/0", "10.1.2.7/32", "vpc-1a2b3c4d:2001:db8::/56", "::/0"]
+tags = { Env = "", "aws:cloudformation:stack-name" = "net" }
+
+[[allow]]
+from = "a_b-c"
+to = "external"
+ports = ["tcp:443", "udp:0-65535", "tcp", "icmp", "icmpv6", "50", "6:443", "any", "all", "-1", "TCP:22"]
+"#;
+    assert_eq!(mistakes(text), Vec::<String>::new());
+}

@@ -8,6 +8,7 @@
 //! would reject is an error naming the operation; nothing is applied halfway silently.
 
 pub mod ec2;
+mod json;
 pub mod terraform;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -22,9 +23,23 @@ use crate::model::*;
 /// An operation AWS would reject, or that cannot be read.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChangeError {
-    /// Which operation: `operation 3 (CreateRoute)` or a Terraform resource address.
+    /// Which operation: `operation 3 (CreateRoute)`, a Terraform resource address, or the whole
+    /// `change file` or `plan`.
     pub op: String,
     pub message: String,
+    /// Where in the file (1-based line and column), when the mistake is in what the file says
+    /// rather than in what AWS would make of it.
+    pub at: Option<(usize, usize)>,
+}
+
+impl ChangeError {
+    /// `FILE:LINE:COLUMN: OP: MESSAGE`, or `FILE: OP: MESSAGE` without a position.
+    pub fn in_file(&self, file: &std::path::Path) -> String {
+        match self.at {
+            Some((line, column)) => format!("{}:{line}:{column}: {self}", file.display()),
+            None => format!("{}: {self}", file.display()),
+        }
+    }
 }
 
 impl fmt::Display for ChangeError {
@@ -59,12 +74,32 @@ pub struct Editor<'m> {
 
 type Res<T> = Result<T, String>;
 
-/// Reads a change file or plan as JSON; the error names the file, line and column.
-fn read_json(text: &str, file: &std::path::Path) -> Result<serde_json::Value, ChangeError> {
-    serde_json::from_str(text).map_err(|e| ChangeError {
-        op: file.display().to_string(),
-        message: format!("not JSON: {e} (line {}, column {})", e.line(), e.column()),
-    })
+/// Reads a change file or plan (`what`) as JSON: syntax first, then no object may give a key
+/// twice (serde_json would keep the last silently). Errors carry the line and column.
+fn read_json(text: &str, what: &str) -> Result<serde_json::Value, ChangeError> {
+    let v = serde_json::from_str(text).map_err(|e| {
+        let full = e.to_string();
+        // serde_json appends " at line L column C"; the position goes in `at`.
+        let message = match full.rfind(" at line ") {
+            Some(i) => &full[..i],
+            None => &full,
+        };
+        ChangeError {
+            op: what.to_owned(),
+            message: format!("not JSON: {message}"),
+            at: Some((e.line(), e.column())),
+        }
+    })?;
+    if let Some((offset, key)) = json::duplicate_key(text) {
+        return Err(ChangeError {
+            op: what.to_owned(),
+            message: format!(
+                "{key:?} is given twice in one object: which one counts would be a guess"
+            ),
+            at: Some(json::line_column(text, offset)),
+        });
+    }
+    Ok(v)
 }
 
 impl<'m> Editor<'m> {

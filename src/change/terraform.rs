@@ -1,5 +1,10 @@
 //! Terraform plans, as `terraform show -json PLAN` prints them, applied to a model.
 //!
+//! A plan is read only when it is shaped as Terraform writes it ([`parse`]): JSON plan format
+//! 1.x, not errored, `resource_changes` a list (absent only from a plan that changes nothing),
+//! every change's `actions` one of Terraform's action sets. Anything else is an error at its
+//! line and column, never an empty change (issue 13, strict inputs).
+//!
 //! The plan's `resource_changes` of the AWS resources that shape VPC reachability are applied
 //! (create, update, delete, replace): routes and route tables (inline routes), route-table
 //! associations (also the main one), security groups (inline rules) and their rule resources
@@ -23,6 +28,7 @@ use std::path::Path;
 
 use serde_json::{Map, Value, json};
 
+use super::json::{self, Step as At};
 use super::{Applied, ChangeError, Editor, NewPeering};
 use crate::model::*;
 use crate::snapshot::convert;
@@ -32,6 +38,8 @@ pub struct Plan {
     changes: Vec<ResourceChange>,
     /// Configuration address (module path without instance keys) → its `expressions`.
     config: HashMap<String, Value>,
+    /// Resource changes Terraform deferred to a later plan, one line each.
+    deferred: Vec<String>,
 }
 
 struct ResourceChange {
@@ -99,65 +107,338 @@ const MODELLED: &[&str] = &[
     "aws_ec2_managed_prefix_list_entry",
 ];
 
-/// Reads a plan.
-pub fn parse(text: &str, file: &Path) -> Result<Plan, ChangeError> {
-    let err = |message: String| ChangeError {
-        op: file.display().to_string(),
-        message,
-    };
-    let v = super::read_json(text, file)?;
-    if v.get("format_version").is_none() {
-        return Err(err(
-            "not a Terraform plan: no \"format_version\" (make one with `terraform show -json PLAN`)"
-                .into(),
-        ));
+/// The action sets `terraform show -json` writes for a resource change (Terraform's
+/// `jsonplan.Change.Actions`): `forget` (Terraform 1.7, a `removed` block without destroy) and
+/// `create`+`forget` (a replacement that forgets the old object instead of destroying it) are
+/// the newest. Anything else is a plan peerscope cannot read: refused, never taken as no change.
+const ACTION_SETS: &[&[&str]] = &[
+    &["no-op"],
+    &["create"],
+    &["read"],
+    &["update"],
+    &["delete", "create"],
+    &["create", "delete"],
+    &["delete"],
+    &["forget"],
+    &["create", "forget"],
+];
+
+/// Is `v` a JSON plan format version peerscope reads: `1.` and a minor number? Terraform 1.0
+/// and later write 1.x, and a new major version would mean a change a reader must know about.
+fn supported_format(v: &str) -> bool {
+    v.strip_prefix("1.")
+        .is_some_and(|m| !m.is_empty() && m.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// "a string", "null", …: what a value is, for messages.
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
     }
+}
+
+/// Reads a plan, checking its shape first: a 1.x `format_version`, a plan that did not error,
+/// `resource_changes` a list (absent only from a plan with nothing to change, which still has
+/// `planned_values`), and every resource change an object with an address, a mode, a type and
+/// a `change` whose `actions` are one of `ACTION_SETS` and whose `before` and `after` are
+/// there when the actions need them. Each mistake is an error with its line and column, naming
+/// the resource when there is one. Provider attribute values are the provider's: they are read
+/// as the loader reads describe output.
+pub fn parse(text: &str, _file: &Path) -> Result<Plan, ChangeError> {
+    let v = super::read_json(text, "plan")?;
+    let err = |path: &[At], op: &str, message: String| ChangeError {
+        op: op.to_owned(),
+        message,
+        at: json::locate(text, path).map(|(_, at)| json::line_column(text, at)),
+    };
+    let Value::Object(top) = &v else {
+        return Err(err(
+            &[],
+            "plan",
+            format!(
+                "a plan is a JSON object (`terraform show -json PLAN`), not {}",
+                kind(&v)
+            ),
+        ));
+    };
+    match top.get("format_version") {
+        None => {
+            return Err(err(
+                &[],
+                "plan",
+                "not a Terraform plan: no \"format_version\" (make one with `terraform show -json PLAN`)"
+                    .into(),
+            ));
+        }
+        Some(Value::String(f)) if supported_format(f) => {}
+        Some(Value::String(f)) => {
+            return Err(err(
+                &["format_version".into()],
+                "plan",
+                format!(
+                    "format_version {f:?} is not supported: peerscope reads the JSON plan format 1.x, which Terraform 1.0 and later write"
+                ),
+            ));
+        }
+        Some(other) => {
+            return Err(err(
+                &["format_version".into()],
+                "plan",
+                format!(
+                    "format_version must be a string such as \"1.2\", not {}",
+                    kind(other)
+                ),
+            ));
+        }
+    }
+    match top.get("errored") {
+        None | Some(Value::Bool(false)) => {}
+        Some(Value::Bool(true)) => {
+            return Err(err(
+                &["errored".into()],
+                "plan",
+                "the plan errored (\"errored\": true): Terraform could not plan every change, so what it lists is not the whole change; fix the errors and plan again".into(),
+            ));
+        }
+        Some(other) => {
+            return Err(err(
+                &["errored".into()],
+                "plan",
+                format!("errored must be true or false, not {}", kind(other)),
+            ));
+        }
+    }
+    // Terraform omits `resource_changes` when nothing changes, but always writes
+    // `planned_values`; without either this is no plan (`terraform show -json` without a plan
+    // file prints the state, which must not read as "no change").
+    let rcs: &[Value] = match top.get("resource_changes") {
+        Some(Value::Array(a)) => a,
+        None if top.get("planned_values").is_some_and(Value::is_object) => &[],
+        None => {
+            return Err(err(
+                &[],
+                "plan",
+                "no \"resource_changes\" and no \"planned_values\": this is not a plan (`terraform show -json` without a plan file prints the state; give it the plan file)".into(),
+            ));
+        }
+        Some(other) => {
+            return Err(err(
+                &["resource_changes".into()],
+                "plan",
+                format!(
+                    "resource_changes must be a list of resource changes, not {}",
+                    kind(other)
+                ),
+            ));
+        }
+    };
     let mut changes = Vec::new();
-    for (i, rc) in v
-        .get("resource_changes")
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or(&[])
-        .iter()
-        .enumerate()
-    {
-        let s = |k: &str| rc.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
-        let address = s("address");
-        if address.is_empty() {
-            return Err(err(format!("resource_changes[{i}] has no address")));
-        }
-        if s("mode") == "data" {
-            continue;
-        }
-        let change = rc.get("change").cloned().unwrap_or(Value::Null);
-        let actions = change
-            .get("actions")
-            .and_then(Value::as_array)
-            .ok_or_else(|| err(format!("{address}: change has no actions")))?
-            .iter()
-            .filter_map(|a| a.as_str().map(str::to_owned))
-            .collect();
-        let module = rc
-            .get("module_address")
-            .and_then(Value::as_str)
+    for (i, rc) in rcs.iter().enumerate() {
+        let path = |keys: &[&str]| {
+            let mut p: Vec<At> = vec!["resource_changes".into(), i.into()];
+            p.extend(keys.iter().map(|k| At::from(*k)));
+            p
+        };
+        let at_index = format!("resource_changes[{i}]");
+        let Value::Object(m) = rc else {
+            return Err(err(
+                &path(&[]),
+                &at_index,
+                format!("a resource change is an object, not {}", kind(rc)),
+            ));
+        };
+        let address = match m.get("address") {
+            Some(Value::String(a)) if !a.is_empty() => a.clone(),
+            None => return Err(err(&path(&[]), &at_index, "no address".into())),
+            Some(other) => {
+                return Err(err(
+                    &path(&["address"]),
+                    &at_index,
+                    format!("address must be a resource address, not {}", kind(other)),
+                ));
+            }
+        };
+        let text_of = |k: &str| -> Result<Option<&str>, ChangeError> {
+            match m.get(k) {
+                None => Ok(None),
+                Some(Value::String(s)) => Ok(Some(s)),
+                Some(other) => Err(err(
+                    &path(&[k]),
+                    &address,
+                    format!("{k} must be a string, not {}", kind(other)),
+                )),
+            }
+        };
+        let data = match text_of("mode")? {
+            Some("managed") => false,
+            Some("data") => true,
+            Some(other) => {
+                return Err(err(
+                    &path(&["mode"]),
+                    &address,
+                    format!("mode {other:?} is neither \"managed\" nor \"data\""),
+                ));
+            }
+            None => {
+                return Err(err(
+                    &path(&[]),
+                    &address,
+                    "no mode (\"managed\" or \"data\")".into(),
+                ));
+            }
+        };
+        let ty = match text_of("type")? {
+            Some(t) if !t.is_empty() => t.to_owned(),
+            _ => return Err(err(&path(&[]), &address, "no resource type".into())),
+        };
+        let module = text_of("module_address")?
             .map(|m| format!("{}.", strip_keys(m)))
             .unwrap_or_default();
+        let change = match m.get("change") {
+            Some(Value::Object(c)) => c,
+            None => return Err(err(&path(&[]), &address, "no change".into())),
+            Some(other) => {
+                return Err(err(
+                    &path(&["change"]),
+                    &address,
+                    format!("change must be an object, not {}", kind(other)),
+                ));
+            }
+        };
+        let actions: Vec<String> = match change.get("actions") {
+            Some(Value::Array(a)) if a.iter().all(Value::is_string) => a
+                .iter()
+                .filter_map(|x| x.as_str().map(str::to_owned))
+                .collect(),
+            None => {
+                return Err(err(
+                    &path(&["change"]),
+                    &address,
+                    "change has no actions".into(),
+                ));
+            }
+            Some(other) => {
+                return Err(err(
+                    &path(&["change", "actions"]),
+                    &address,
+                    format!("change.actions must be a list of action names, not {other}"),
+                ));
+            }
+        };
+        if !ACTION_SETS.iter().any(|set| set.iter().eq(actions.iter())) {
+            return Err(err(
+                &path(&["change", "actions"]),
+                &address,
+                format!(
+                    "change.actions {} is not one of Terraform's action sets ({}): what it does is unknown",
+                    Value::from(actions.clone()),
+                    ACTION_SETS
+                        .iter()
+                        .map(|s| Value::from(s.to_vec()).to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+        for (k, needed) in [
+            (
+                "before",
+                actions.iter().any(|a| a == "update" || a == "delete"),
+            ),
+            (
+                "after",
+                actions.iter().any(|a| a == "update" || a == "create"),
+            ),
+        ] {
+            match change.get(k) {
+                Some(Value::Object(_)) => {}
+                None | Some(Value::Null) if !needed || data => {}
+                None | Some(Value::Null) => {
+                    return Err(err(
+                        &path(&["change"]),
+                        &address,
+                        format!(
+                            "change.{k} is missing: {} needs the object {k} the change",
+                            Value::from(actions.clone())
+                        ),
+                    ));
+                }
+                Some(other) => {
+                    return Err(err(
+                        &path(&["change", k]),
+                        &address,
+                        format!("change.{k} must be an object or null, not {}", kind(other)),
+                    ));
+                }
+            }
+        }
+        match change.get("after_unknown") {
+            None | Some(Value::Null | Value::Object(_) | Value::Bool(_)) => {}
+            Some(other) => {
+                return Err(err(
+                    &path(&["change", "after_unknown"]),
+                    &address,
+                    format!(
+                        "change.after_unknown must be an object, not {}",
+                        kind(other)
+                    ),
+                ));
+            }
+        }
+        if data {
+            continue;
+        }
+        let field = |k: &str| change.get(k).cloned().unwrap_or(Value::Null);
         changes.push(ResourceChange {
             address,
             module,
-            ty: s("type"),
-            index: rc.get("index").cloned(),
+            ty,
+            index: m.get("index").cloned(),
             actions,
-            before: change.get("before").cloned().unwrap_or(Value::Null),
-            after: change.get("after").cloned().unwrap_or(Value::Null),
-            after_unknown: change.get("after_unknown").cloned().unwrap_or(Value::Null),
+            before: field("before"),
+            after: field("after"),
+            after_unknown: field("after_unknown"),
         });
+    }
+    // Changes Terraform put off to a later plan (`-allow-deferral`): not in this one, and said so.
+    let mut deferred = Vec::new();
+    if let Some(Value::Array(items)) = top.get("deferred_changes") {
+        for d in items {
+            let rc = d.get("resource_change");
+            let address = rc
+                .and_then(|r| r.get("address"))
+                .and_then(Value::as_str)
+                .unwrap_or("a resource");
+            let reason = d.get("reason").and_then(Value::as_str).unwrap_or("unknown");
+            deferred.push(format!(
+                "{address}: deferred by Terraform ({reason}): not in this plan, so not applied"
+            ));
+        }
+    }
+    match top.get("configuration") {
+        None | Some(Value::Object(_)) => {}
+        Some(other) => {
+            return Err(err(
+                &["configuration".into()],
+                "plan",
+                format!("configuration must be an object, not {}", kind(other)),
+            ));
+        }
     }
     let mut config = HashMap::new();
     if let Some(root) = v.get("configuration").and_then(|c| c.get("root_module")) {
         walk_config(root, "", &mut config);
     }
-    Ok(Plan { changes, config })
+    Ok(Plan {
+        changes,
+        config,
+        deferred,
+    })
 }
 
 fn walk_config(module: &Value, prefix: &str, out: &mut HashMap<String, Value>) {
@@ -211,7 +492,10 @@ enum Phase {
 
 /// Applies a plan; an operation AWS would reject is an error naming the resource.
 pub fn apply(model: &mut Model, plan: &Plan) -> Result<Applied, ChangeError> {
-    let mut applied = Applied::default();
+    let mut applied = Applied {
+        not_understood: plan.deferred.clone(),
+        ..Default::default()
+    };
     // Placeholders for every object the plan creates whose id is unknown.
     let mut placeholders: BTreeMap<String, String> = BTreeMap::new();
     for rc in plan.changes.iter().filter(|rc| rc.creates()) {
@@ -248,7 +532,12 @@ pub fn apply(model: &mut Model, plan: &Plan) -> Result<Applied, ChangeError> {
     };
     let mut work: Vec<(Phase, usize)> = Vec::new();
     for (i, rc) in plan.changes.iter().enumerate() {
-        if rc.actions.iter().all(|a| a == "no-op" || a == "read") {
+        // `forget` removes the object from Terraform's state only; AWS keeps it as it is.
+        if rc
+            .actions
+            .iter()
+            .all(|a| a == "no-op" || a == "read" || a == "forget")
+        {
             continue;
         }
         if !MODELLED.contains(&rc.ty.as_str()) {
@@ -289,6 +578,7 @@ pub fn apply(model: &mut Model, plan: &Plan) -> Result<Applied, ChangeError> {
                 return Err(ChangeError {
                     op: format!("{} ({})", rc.address, rc.action_text()),
                     message,
+                    at: None,
                 });
             }
         }

@@ -134,7 +134,7 @@ pub(super) fn propose(
         terraform::parse(&text, path).and_then(|p| terraform::apply(model, &p))
     }
     .map_err(|e| {
-        eprintln!("peerscope: {}: {e}", path.display());
+        eprintln!("peerscope: {}", e.in_file(path));
         ExitCode::from(exit::USAGE)
     })?;
     for n in &applied.not_understood {

@@ -4,6 +4,9 @@
 //! Parsing keeps every value's position, so each mistake (an unknown key, a value of the wrong
 //! type, a missing rule field, an unknown zone or account name, bad port syntax, an empty
 //! selector) is reported as `file:line:column: what is wrong` — all of them, not just the first.
+//! Selectors are checked strictly ([`crate::shape`]: AWS id formats, 12-digit account ids,
+//! CIDRs without spaces, leading zeros or host bits, plain names, one name per account), since a
+//! malformed selector would otherwise select nothing, or more than it says, without a word.
 //! Only a TOML syntax error is reported alone: nothing past it can be read. Resolving zones
 //! against a model ([`Intent::resolve`]) does no I/O.
 
@@ -18,6 +21,7 @@ use toml::de::{DeString, DeTable, DeValue};
 use crate::engine::Layer;
 use crate::model::*;
 use crate::sets::{IpSet, ServiceSet};
+use crate::shape;
 
 /// One mistake in the intent file.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -431,9 +435,12 @@ pub struct Intent {
 pub const EXTERNAL: &str = "external";
 
 /// Parses a port spec: `tcp:443`, `udp:53`, `tcp:1024-65535`, `icmp`, `icmpv6`, `any`, a
-/// protocol number (`50`), or `tcp` (every tcp port).
+/// protocol number (`50`), or `tcp` (every tcp port). Strictly: no spaces, decimal numbers
+/// without sign or leading zeros (`"tcp: 80"` is a mistake, not port 80).
 pub fn parse_ports(s: &str) -> Result<ServiceSet, String> {
-    let s = s.trim();
+    if s.chars().any(char::is_whitespace) {
+        return Err(format!("{s:?}: remove the spaces"));
+    }
     if s.eq_ignore_ascii_case("any") || s == "-1" || s.eq_ignore_ascii_case("all") {
         return Ok(ServiceSet::all());
     }
@@ -441,8 +448,14 @@ pub fn parse_ports(s: &str) -> Result<ServiceSet, String> {
         Some((p, r)) => (p, Some(r)),
         None => (s, None),
     };
+    let number =
+        |x: &str| x.bytes().all(|b| b.is_ascii_digit()) && !(x.len() > 1 && x.starts_with('0'));
     let proto = match Protocol::parse(proto) {
-        Some(Protocol::Number(n)) => n,
+        Some(Protocol::Number(n))
+            if !proto.starts_with(|c: char| c.is_ascii_digit()) || number(proto) =>
+        {
+            n
+        }
         _ => {
             return Err(format!(
                 "{s:?}: expected tcp:PORT[-PORT], udp:PORT[-PORT], icmp, icmpv6, a protocol number or any"
@@ -455,10 +468,12 @@ pub fn parse_ports(s: &str) -> Result<ServiceSet, String> {
             Err(format!("{s:?}: only tcp and udp have ports"))
         }
         Some(r) => {
-            let port = |x: &str| {
-                x.trim()
-                    .parse::<u16>()
-                    .map_err(|_| format!("{s:?}: {x:?} is not a port (0-65535)"))
+            let port = |x: &str| match x.parse::<u16>() {
+                Ok(p) if number(x) => Ok(p),
+                Ok(p) if x.starts_with('0') => {
+                    Err(format!("{s:?}: {x:?} has a leading zero (write {p})"))
+                }
+                _ => Err(format!("{s:?}: {x:?} is not a port (0-65535)")),
             };
             let (lo, hi) = match r.split_once('-') {
                 Some((a, b)) => (port(a)?, port(b)?),
@@ -472,6 +487,55 @@ pub fn parse_ports(s: &str) -> Result<ServiceSet, String> {
             }
             Ok(ServiceSet::protocol_ports(proto, lo, hi))
         }
+    }
+}
+
+/// A zone's `cidrs` item: a CIDR, or `vpc-…:CIDR`. Host bits are a mistake here, not rounded
+/// away: AWS rounds `10.1.0.1/16` to `10.1.0.0/16` in a security group, but in an intent it is as
+/// likely to mean the host `10.1.0.1/32`, and reading it as the /16 would widen the zone — and
+/// what an allow rule admits — without a word. The Terraform AWS provider refuses such CIDRs for
+/// the same reason.
+fn parse_zone_cidr(v: &str) -> Result<(Option<VpcId>, IpNet), String> {
+    let bad = |why: String| format!("{v:?} is not a CIDR (optionally vpc-…:CIDR): {why}");
+    let (vpc, net) = match v.strip_prefix("vpc-").and(v.split_once(':')) {
+        Some((vpc, net)) => {
+            if !shape::is_aws_id(vpc, "vpc") {
+                return Err(bad(format!(
+                    "{vpc:?} is not a VPC id ({})",
+                    shape::id_format("vpc")
+                )));
+            }
+            (Some(VpcId::new(vpc)), net)
+        }
+        None => (None, v),
+    };
+    let n = shape::parse_cidr(net).map_err(bad)?;
+    if n.trunc() != n {
+        let host = IpNet::from(n.addr());
+        return Err(format!(
+            "{v:?} has host bits set: write {} for the network or {host} for the address",
+            n.trunc()
+        ));
+    }
+    Ok((vpc, n))
+}
+
+/// What is wrong with a zone's tag selector, if anything: AWS's limits are 128 characters for a
+/// key and 256 for a value; no tag key is empty, and no tag holds control characters.
+fn tag_mistake(key: &str, value: &str) -> Option<String> {
+    let control = |s: &str| s.chars().any(char::is_control);
+    if key.is_empty() {
+        Some("a tag key is empty".into())
+    } else if key.chars().count() > 128 || control(key) {
+        Some(format!(
+            "tag key {key:?} cannot be a tag key (at most 128 characters, no control characters)"
+        ))
+    } else if value.chars().count() > 256 || control(value) {
+        Some(format!(
+            "tag `{key}`: {value:?} cannot be a tag value (at most 256 characters, no control characters)"
+        ))
+    } else {
+        None
     }
 }
 
@@ -546,14 +610,40 @@ impl Intent {
                 )),
             }
         }
-        for (name, id) in &raw.accounts {
+        // In file order, so that "already named" points at the second name.
+        let mut accounts: Vec<&(Str, Option<Str>)> = raw.accounts.iter().collect();
+        accounts.sort_by_key(|(name, _)| name.span().start);
+        let mut named: BTreeMap<&str, &str> = BTreeMap::new();
+        for (name, id) in accounts {
             let (name, at) = (name.get_ref(), name.span().start);
+            if !shape::is_name(name) {
+                errors.push(err_at(
+                    at,
+                    format!(
+                        "account name {name:?} is not a name ({})",
+                        shape::NAME_FORMAT
+                    ),
+                ));
+            } else if shape::is_account_id(name) {
+                errors.push(err_at(
+                    at,
+                    format!("account name {name:?} is an account id: a zone's `accounts` could not tell the two apart; choose a name"),
+                ));
+            }
             if let Some(id) = id {
                 let v = id.get_ref();
-                if v.is_empty() || !v.chars().all(|c| c.is_ascii_digit()) {
+                if !shape::is_account_id(v) {
                     errors.push(err_at(
                         id.span().start,
                         format!("account {name}: {v:?} is not an account id (12 digits)"),
+                    ));
+                } else if let Some(first) = named.insert(v, name) {
+                    // Two names for one account: which one a finding shows, and whether both
+                    // zones mean the same account, would be a guess.
+                    named.insert(v, first);
+                    errors.push(err_at(
+                        id.span().start,
+                        format!("account {name}: {v} is already named {first}; give each account one name"),
                     ));
                 }
             }
@@ -571,7 +661,7 @@ impl Intent {
             let v = s.get_ref();
             if let Some(id) = intent.accounts.get(v) {
                 Some(id.clone())
-            } else if v.len() == 12 && v.chars().all(|c| c.is_ascii_digit()) {
+            } else if shape::is_account_id(v) {
                 Some(AccountId::new(v))
             } else {
                 errors.push(err_at(
@@ -593,6 +683,12 @@ impl Intent {
                 ));
                 continue;
             }
+            if !shape::is_name(name) {
+                errors.push(err_at(
+                    z.span.start,
+                    format!("zone name {name:?} is not a name ({})", shape::NAME_FORMAT),
+                ));
+            }
             let mut zone = Zone {
                 name: name.clone(),
                 ..Default::default()
@@ -602,14 +698,17 @@ impl Intent {
                 .iter()
                 .filter_map(|a| account(a, &mut errors))
                 .collect();
-            for (list, prefix, what) in
-                [(&z.vpcs, "vpc-", "VPC"), (&z.subnets, "subnet-", "subnet")]
+            for (list, prefix, what) in [(&z.vpcs, "vpc", "VPC"), (&z.subnets, "subnet", "subnet")]
             {
                 for v in list {
-                    if !v.get_ref().starts_with(prefix) {
+                    if !shape::is_aws_id(v.get_ref(), prefix) {
                         errors.push(err_at(
                             v.span().start,
-                            format!("{:?} is not a {what} id ({prefix}…)", v.get_ref()),
+                            format!(
+                                "{:?} is not a {what} id ({})",
+                                v.get_ref(),
+                                shape::id_format(prefix)
+                            ),
                         ));
                     }
                 }
@@ -622,26 +721,23 @@ impl Intent {
                 .collect();
             for e in &z.enis {
                 let v = e.get_ref();
-                if !(v.starts_with("eni-") || v.starts_with("i-")) {
+                if !(shape::is_aws_id(v, "eni") || shape::is_aws_id(v, "i")) {
                     errors.push(err_at(
                         e.span().start,
-                        format!("{v:?} is not a network interface or instance id (eni-… or i-…)"),
+                        format!("{v:?} is not a network interface or instance id (eni- or i- and 8 or 17 lowercase hex digits)"),
                     ));
                 }
                 zone.enis.push(v.clone());
             }
             for c in &z.cidrs {
-                let v = c.get_ref();
-                let (vpc, net) = match v.split_once(':').filter(|(a, _)| a.starts_with("vpc-")) {
-                    Some((vpc, net)) => (Some(VpcId::new(vpc)), net),
-                    None => (None, v.as_str()),
-                };
-                match net.trim().parse::<IpNet>() {
-                    Ok(n) => zone.cidrs.push((vpc, n.trunc())),
-                    Err(_) => errors.push(err_at(
-                        c.span().start,
-                        format!("{v:?} is not a CIDR (optionally vpc-…:CIDR)"),
-                    )),
+                match parse_zone_cidr(c.get_ref()) {
+                    Ok(x) => zone.cidrs.push(x),
+                    Err(m) => errors.push(err_at(c.span().start, m)),
+                }
+            }
+            for (k, v) in &z.tags {
+                if let Some(m) = tag_mistake(k, v.get_ref()) {
+                    errors.push(err_at(v.span().start, format!("[zones.{name}]: {m}")));
                 }
             }
             zone.tags = z
@@ -931,7 +1027,7 @@ mod tests {
         let text = r#"zone = "typo"
 
 [zones.app]
-vpcs = ["vpc-1"]
+vpcs = ["vpc-1a2b3c4d"]
 subnet = ["subnet-1"]
 
 [zones.db]
@@ -1012,7 +1108,7 @@ why = 3
     #[test]
     fn inline_rules_are_read_like_headed_ones() {
         let i = parse(
-            "[zones.a]\nvpcs = [\"vpc-1\"]\n[zones.b]\ntags = { Env = \"prod\" }\nallow = [\n  { from = \"a\", to = \"b\", ports = \"tcp:443\" },\n]\n",
+            "[zones.a]\nvpcs = [\"vpc-1a2b3c4d\"]\n[zones.b]\ntags = { Env = \"prod\" }\nallow = [\n  { from = \"a\", to = \"b\", ports = \"tcp:443\" },\n]\n",
         );
         // `allow = [...]` after [zones.b] belongs to that table: a zone key mistake.
         assert_eq!(
@@ -1023,7 +1119,7 @@ why = 3
                 .collect::<Vec<_>>(),
             [(5, 1)]
         );
-        let i = parse("allow = [\n  { from = \"a\", to = \"external\", ports = [\"tcp:443\"] },\n]\n[zones.a]\nvpcs = [\"vpc-1\"]\n").unwrap();
+        let i = parse("allow = [\n  { from = \"a\", to = \"external\", ports = [\"tcp:443\"] },\n]\n[zones.a]\nvpcs = [\"vpc-1a2b3c4d\"]\n").unwrap();
         assert_eq!(i.allow[0].at, "intent.toml:2");
         assert!(i.allow[0].services.contains(6, Some(443)));
     }
@@ -1037,9 +1133,9 @@ why = 3
 
     #[test]
     fn a_valid_file() {
-        let i = parse("[options]\nlayer = \"network\"\n[accounts]\nhub = \"111111111111\"\n[zones.hub]\naccounts = [\"hub\"]\ncidrs = [\"vpc-1:10.0.0.0/16\", \"10.9.0.0/16\"]\n[[require]]\nfrom = \"external\"\nto = \"hub\"\nports = [\"tcp:443\", \"icmp\"]\nwhy = \"x\"\n").unwrap();
+        let i = parse("[options]\nlayer = \"network\"\n[accounts]\nhub = \"111111111111\"\n[zones.hub]\naccounts = [\"hub\"]\ncidrs = [\"vpc-1a2b3c4d:10.0.0.0/16\", \"10.9.0.0/16\", \"2001:db8::/56\"]\n[[require]]\nfrom = \"external\"\nto = \"hub\"\nports = [\"tcp:443\", \"icmp\"]\nwhy = \"x\"\n").unwrap();
         assert_eq!(i.layer, Some(Layer::Network));
-        assert_eq!(i.zones["hub"].cidrs.len(), 2);
+        assert_eq!(i.zones["hub"].cidrs.len(), 3);
         assert!(i.zones[EXTERNAL].external);
         assert!(i.require[0].services.contains(1, None));
         assert_eq!(i.require[0].at, "intent.toml:8");
