@@ -148,16 +148,21 @@ pub enum CollectError {
 /// is removed, and the result is [`CollectError::Interrupted`] (the caller then dies of the
 /// signal). Once the snapshot is being moved into place, a signal waits until that is done.
 pub fn snapshot(config: &Config) -> Result<Outcome, CollectError> {
-    let staging = Staging::new(&config.out)?;
-    let partial = staging.path().to_path_buf();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(CollectError::Runtime)?;
+    // The handlers are in place before the staging folder exists, so no signal can leave it.
+    let signals = {
+        let _inside = runtime.enter();
+        Signals::install()
+    };
+    let staging = Staging::new(&config.out)?;
+    let partial = staging.path().to_path_buf();
     let result = runtime.block_on(async {
         tokio::select! {
             r = run(config, staging) => r,
-            signal = interrupted() => Err(CollectError::Interrupted(signal)),
+            signal = signals.recv() => Err(CollectError::Interrupted(signal)),
         }
     });
     // Tasks still holding the staging folder are dropped with the runtime; remove it here too,
@@ -169,30 +174,55 @@ pub fn snapshot(config: &Config) -> Result<Outcome, CollectError> {
     result
 }
 
-/// Waits for SIGINT, SIGTERM or SIGHUP; returns its number. Never returns when the handlers
-/// cannot be installed.
-async fn interrupted() -> i32 {
+/// The signals that stop a run: SIGINT, SIGTERM and SIGHUP (Ctrl-C elsewhere).
+struct Signals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let (Ok(mut int), Ok(mut term), Ok(mut hup)) = (
-            signal(SignalKind::interrupt()),
-            signal(SignalKind::terminate()),
-            signal(SignalKind::hangup()),
-        ) else {
-            return std::future::pending().await;
-        };
-        tokio::select! {
-            _ = int.recv() => libc::SIGINT,
-            _ = term.recv() => libc::SIGTERM,
-            _ = hup.recv() => libc::SIGHUP,
+    streams: Option<[(tokio::signal::unix::Signal, i32); 3]>,
+}
+
+impl Signals {
+    /// Installs the handlers (inside a runtime). Without them, a signal kills as it always did.
+    fn install() -> Signals {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let streams = match (
+                signal(SignalKind::interrupt()),
+                signal(SignalKind::terminate()),
+                signal(SignalKind::hangup()),
+            ) {
+                (Ok(int), Ok(term), Ok(hup)) => Some([
+                    (int, libc::SIGINT),
+                    (term, libc::SIGTERM),
+                    (hup, libc::SIGHUP),
+                ]),
+                _ => None,
+            };
+            Signals { streams }
         }
+        #[cfg(not(unix))]
+        Signals {}
     }
-    #[cfg(not(unix))]
-    {
-        match tokio::signal::ctrl_c().await {
-            Ok(()) => 2,
-            Err(_) => std::future::pending().await,
+
+    /// Waits for one of the signals; returns its number.
+    async fn recv(mut self) -> i32 {
+        #[cfg(unix)]
+        {
+            let Some([(mut int, a), (mut term, b), (mut hup, c)]) = self.streams.take() else {
+                return std::future::pending().await;
+            };
+            tokio::select! {
+                _ = int.recv() => a,
+                _ = term.recv() => b,
+                _ = hup.recv() => c,
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            match tokio::signal::ctrl_c().await {
+                Ok(()) => 2,
+                Err(_) => std::future::pending().await,
+            }
         }
     }
 }

@@ -64,10 +64,8 @@ impl Staging {
     /// folders there, and creates this run's.
     pub fn new(out: &Path) -> Result<Staging, OutputError> {
         if is_stdout(out) {
-            return Err(OutputError::NotRegular {
+            return Err(OutputError::FolderToStdout {
                 path: out.to_path_buf(),
-                what: "standard output".into(),
-                hint: ", or a folder: a snapshot is a folder",
             });
         }
         let (existing, location, target, prefix) = match fs::metadata(out) {

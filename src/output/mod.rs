@@ -57,6 +57,8 @@ pub enum OutputError {
     },
     #[error("{}: exists and is not a folder", path.display())]
     NotAFolder { path: PathBuf },
+    #[error("{}: a snapshot is a folder of files, which standard output cannot take: name a folder", path.display())]
+    FolderToStdout { path: PathBuf },
     #[error(
         "{}: not writing into this folder: {why}; peerscope writes a snapshot only into a new or empty folder, or into one it wrote itself (its manifest.json says so)",
         path.display()
