@@ -465,7 +465,7 @@ mod tests {
         fs::rename(&kept, &dead).unwrap();
         // A live run's folder is not touched.
         let live = Staging::new(&out).unwrap();
-        assert_eq!(live.removed(), [dead.clone()]);
+        assert_eq!(live.removed(), std::slice::from_ref(&dead));
         assert!(!dead.exists());
         let other = Staging::new(&out).unwrap();
         assert!(other.removed().is_empty());
