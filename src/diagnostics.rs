@@ -205,6 +205,9 @@ impl Diagnostic {
                     | Code::InvalidValue
                     | Code::Io
                     | Code::ImpossibleData
+                    // Error-level only for a folder left midway while a snapshot was replaced
+                    // (its manifest says `complete: false`): old and new accounts mixed.
+                    | Code::PartialSnapshot
             )
     }
 }

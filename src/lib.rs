@@ -10,8 +10,11 @@
 //! - [`graph`]: pictures of the peerings coloured by the audit (HTML, DOT, Mermaid).
 //! - [`gen`](mod@r#gen): synthetic organisations for benchmarks (`peerscope gen`).
 //!
+//! - [`output`]: everything peerscope writes: files replaced atomically, only ever regular
+//!   ones, and snapshot folders that never replace what peerscope did not write.
+//!
 //! Core modules do no I/O except [`snapshot`], which reads files, and the generator, which
-//! writes them.
+//! writes them (through [`output`]).
 
 pub mod audit;
 pub mod change;
@@ -25,8 +28,8 @@ pub mod graph;
 pub mod ids;
 pub mod intent;
 pub mod model;
+pub mod output;
 pub mod report;
 pub mod sets;
 pub mod shape;
 pub mod snapshot;
-pub mod util;

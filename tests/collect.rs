@@ -116,8 +116,21 @@ pub(crate) fn peerscope(args: &[&str], key: (&str, &str)) -> Run {
 
 /// [`peerscope`] with `env` set on top (overriding its own variables).
 pub(crate) fn peerscope_env(args: &[&str], key: (&str, &str), env: &[(&str, &str)]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_peerscope"))
-        .args(args)
+    let out = command(args, key)
+        .envs(env.iter().copied())
+        .output()
+        .expect("run peerscope");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// The command [`peerscope`] runs.
+fn command(args: &[&str], key: (&str, &str)) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_peerscope"));
+    cmd.args(args)
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("HOME", std::env::temp_dir())
@@ -129,15 +142,8 @@ pub(crate) fn peerscope_env(args: &[&str], key: (&str, &str), env: &[(&str, &str
         )
         .env("AWS_ACCESS_KEY_ID", key.0)
         .env("AWS_SECRET_ACCESS_KEY", key.1)
-        .env("AWS_REGION", "us-east-1")
-        .envs(env.iter().copied())
-        .output()
-        .expect("run peerscope");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+        .env("AWS_REGION", "us-east-1");
+    cmd
 }
 
 pub(crate) const FAKE_KEY: (&str, &str) = ("AKIAIOSFODNN7EXAMPLE", "not-a-secret");
@@ -386,9 +392,40 @@ fn snapshots_of_the_same_state_are_byte_identical() {
     let (fa, fb) = (without_manifest(&a), without_manifest(&b));
     assert!(fa.len() > 60, "{} files", fa.len());
     assert_eq!(fa, fb);
-    // Re-collecting into an existing snapshot replaces it, leaving nothing else behind.
+    // Re-collecting into an existing snapshot replaces it, leaving nothing else behind, and
+    // keeps the files the docs advise keeping beside it (issue 13).
+    let m = read_json(&a.join("manifest.json"));
+    assert_eq!(m["generator"], "peerscope");
+    assert_eq!(m["command"], "snapshot");
+    assert_eq!(m["complete"], true);
+    std::fs::write(a.join("intent.toml"), "# mine\n").unwrap();
+    std::fs::create_dir(a.join("changes")).unwrap();
+    std::fs::write(a.join("changes/open-ssh.json"), "[]\n").unwrap();
+    std::fs::write(a.join("baseline.json"), "{\"fingerprints\": []}\n").unwrap();
+    let mine = |p: &Path| -> Vec<(PathBuf, Vec<u8>)> {
+        files(p)
+            .into_iter()
+            .filter(|(rel, _)| {
+                rel.starts_with("changes")
+                    || rel == Path::new("intent.toml")
+                    || rel == Path::new("baseline.json")
+            })
+            .collect()
+    };
+    let kept = mine(&a);
+    assert_eq!(kept.len(), 3);
+    // A stale file in an account folder of the first run does not survive the second.
+    let account = m["written"][0].as_str().unwrap();
+    let stale = a.join(account).join("stale.json");
+    std::fs::write(&stale, "{}").unwrap();
     assert_eq!(collect(&moto, &a, &["--org"], FAKE_KEY).code, 0);
-    assert_eq!(without_manifest(&a), fb);
+    assert_eq!(mine(&a), kept);
+    assert!(!stale.exists());
+    let without_mine: Vec<_> = without_manifest(&a)
+        .into_iter()
+        .filter(|f| !kept.contains(f))
+        .collect();
+    assert_eq!(without_mine, fb);
     let names: Vec<String> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -770,6 +807,122 @@ fn an_unreachable_endpoint_fails_cleanly_and_writes_nothing() {
         0,
         "no snapshot, no staging folder"
     );
+}
+
+/// `snapshot --out` is checked before anything is asked of AWS: a folder peerscope did not
+/// write (a topology's, with its README and intent) or `-` is refused, and nothing changes.
+#[test]
+fn snapshot_refuses_a_folder_it_did_not_write_before_calling_aws() {
+    let dir = Dir::new();
+    crate::util::copy_tree(
+        &Path::new(ROOT).join("topologies/hub-and-spoke"),
+        dir.path(),
+    );
+    let before = files(dir.path());
+    for out in [dir.path().to_str().unwrap(), "-"] {
+        let run = peerscope(
+            &[
+                "snapshot",
+                "--out",
+                out,
+                "--regions",
+                "us-east-1",
+                "--endpoint-url",
+                "http://127.0.0.1:9",
+                "--quiet",
+            ],
+            FAKE_KEY,
+        );
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        assert!(run.stderr.contains(&format!("{out}: ")), "{}", run.stderr);
+        assert!(!run.stderr.contains("GetCallerIdentity"), "{}", run.stderr);
+    }
+    assert_eq!(files(dir.path()), before);
+}
+
+/// An endpoint that accepts connections and never answers: a run waits on it until killed.
+fn silent_endpoint() -> (TcpListener, String) {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", l.local_addr().unwrap());
+    (l, url)
+}
+
+fn snapshot_args<'a>(out: &'a str, url: &'a str) -> Vec<&'a str> {
+    vec![
+        "snapshot",
+        "--out",
+        out,
+        "--regions",
+        "us-east-1",
+        "--endpoint-url",
+        url,
+        "--quiet",
+    ]
+}
+
+/// Ctrl-C (and SIGTERM) stop a snapshot: its staging folder is removed, `--out` is untouched, and
+/// the process dies of the signal, as without a handler.
+#[test]
+fn an_interrupted_snapshot_removes_its_partial_output_and_dies_of_the_signal() {
+    use std::os::unix::process::ExitStatusExt;
+    let (_listener, url) = silent_endpoint();
+    for signal in [libc::SIGINT, libc::SIGTERM] {
+        let dir = Dir::new();
+        let out = dir.path().join("snap");
+        let child = command(&snapshot_args(out.to_str().unwrap(), &url), FAKE_KEY)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The handlers are in place before the staging folder is made.
+        crate::output::wait_for_staging(dir.path(), ".snap.peerscope-partial-");
+        // SAFETY: a plain kill(2) of our own child.
+        assert_eq!(unsafe { libc::kill(child.id() as i32, signal) }, 0);
+        let done = child.wait_with_output().unwrap();
+        assert_eq!(
+            done.status.signal(),
+            Some(signal),
+            "{:?}: {}",
+            done.status,
+            String::from_utf8_lossy(&done.stderr)
+        );
+        assert!(
+            String::from_utf8_lossy(&done.stderr).contains("the partial snapshot was removed"),
+            "{}",
+            String::from_utf8_lossy(&done.stderr)
+        );
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            0,
+            "no snapshot, no staging folder"
+        );
+    }
+}
+
+/// A snapshot killed outright (SIGKILL: no handler runs) leaves its hidden staging folder; the
+/// next run writing there removes it, whatever becomes of that run.
+#[test]
+fn a_killed_snapshots_staging_folder_is_removed_by_the_next_run() {
+    let (_listener, url) = silent_endpoint();
+    let dir = Dir::new();
+    let out = dir.path().join("snap");
+    let mut child = command(&snapshot_args(out.to_str().unwrap(), &url), FAKE_KEY)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let staging = crate::output::wait_for_staging(dir.path(), ".snap.peerscope-partial-");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(staging.is_dir(), "SIGKILL leaves it");
+    assert!(!out.exists());
+    // The next run fails (nothing listens on port 9) but first clears the dead run's folder.
+    let run = peerscope(
+        &snapshot_args(out.to_str().unwrap(), "http://127.0.0.1:9"),
+        FAKE_KEY,
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
 
 #[test]

@@ -19,5 +19,6 @@ mod r#gen;
 mod graph;
 mod intent;
 mod loader;
+mod output;
 mod sets_props;
 mod topologies;

@@ -9,6 +9,15 @@ use crate::audit::audit;
 use crate::report::audit::{Context, Json, Markdown, Reporter, Sarif, Table};
 
 pub fn run(args: &AuditArgs) -> anyhow::Result<ExitCode> {
+    // Checked before the work: `-` (standard output carries the report), a FIFO or a device is
+    // refused at once.
+    let write_baseline = match &args.write_baseline {
+        Some(path) => {
+            crate::output::not_stdout(path, "the audit report")?;
+            Some(crate::output::FileOutput::new(path)?)
+        }
+        None => None,
+    };
     let loaded = match super::load(&args.input)? {
         Ok(l) => l,
         Err(code) => return Ok(code),
@@ -24,7 +33,7 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let mut report = audit(&loaded.model, intent.as_ref(), args.layer);
-    if let Some(path) = &args.write_baseline {
+    if let Some(file) = &write_baseline {
         let fps: Vec<&str> = report
             .findings
             .iter()
@@ -32,7 +41,7 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<ExitCode> {
             .collect();
         let mut text = serde_json::to_string_pretty(&serde_json::json!({ "fingerprints": fps }))?;
         text.push('\n');
-        crate::util::write_atomically(path, text.as_bytes())?;
+        file.write(text.as_bytes())?;
     }
     if let Some(path) = &args.baseline {
         let text = std::fs::read_to_string(path)

@@ -18,8 +18,8 @@ pub fn run(args: &GenArgs) -> anyhow::Result<ExitCode> {
             .map(|path| (path.clone(), args.query_count)),
     };
     let started = Instant::now();
-    let summary = generate(&opts, &args.out)
-        .map_err(|e| anyhow::anyhow!("{}: cannot write the snapshot: {e}", args.out.display()))?;
+    // The error names the path (refused, or not writable): exit 2.
+    let summary = generate(&opts, &args.out)?;
     let elapsed = started.elapsed();
     let mut out = std::io::stdout().lock();
     match args.format {

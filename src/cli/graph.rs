@@ -49,7 +49,8 @@ pub struct GraphArgs {
     /// Also draw subnets inside their VPCs.
     #[arg(long)]
     pub subnets: bool,
-    /// Write here instead of standard output.
+    /// Write here instead of standard output (`-`: standard output). Only a regular file is
+    /// written, replaced atomically with its mode kept.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
 }
@@ -79,6 +80,8 @@ fn pictures(
 }
 
 pub fn run(args: &GraphArgs) -> anyhow::Result<ExitCode> {
+    // Checked before the work: a FIFO or a device is refused at once.
+    let out = crate::output::Output::new(args.out.as_deref())?;
     let intent = match super::load_intent(args.intent.as_deref(), &[&args.input.snapshot]) {
         Ok(i) => i,
         Err(code) => return Ok(code),
@@ -148,11 +151,7 @@ pub fn run(args: &GraphArgs) -> anyhow::Result<ExitCode> {
             Err(code) => return Ok(code),
         },
     };
-    match &args.out {
-        Some(path) => crate::util::write_atomically(path, text.as_bytes())
-            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
-        None => std::io::stdout().lock().write_all(text.as_bytes())?,
-    }
+    out.write(text.as_bytes())?;
     // A map of damaged input (`--allow-damaged`) may lack edges or colour them wrongly.
     Ok(ExitCode::from(if loaded.model.damage.is_empty() {
         exit::OK

@@ -113,13 +113,15 @@ pub struct GenArgs {
     /// The same seed writes byte-identical files.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// The folder to write (`<out>/<account>/<region>/describe-*.json`).
+    /// The folder to write (`<out>/<account>/<region>/describe-*.json` and manifest.json): new,
+    /// empty, or one peerscope wrote (only its account folders and manifest are replaced).
     #[arg(long)]
     pub out: PathBuf,
     /// Indented JSON as `aws --output json` prints it (default: compact).
     #[arg(long)]
     pub pretty: bool,
-    /// Also write `query --batch` flows between generated ENIs to this JSON Lines file.
+    /// Also write `query --batch` flows between generated ENIs to this JSON Lines file (a
+    /// regular file, replaced atomically).
     #[arg(long, value_name = "FILE")]
     pub queries: Option<PathBuf>,
     /// How many flows `--queries` writes.
@@ -156,7 +158,8 @@ pub struct AuditArgs {
     /// Report only findings whose fingerprint is not in this baseline.
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
-    /// Write the fingerprints of this run's findings as a baseline.
+    /// Write the fingerprints of this run's findings as a baseline (a regular file, replaced
+    /// atomically with its mode kept).
     #[arg(long, value_name = "FILE")]
     pub write_baseline: Option<PathBuf>,
     /// Markdown: add a Mermaid picture of the peerings and VPCs the findings touch.
@@ -299,7 +302,9 @@ fn load(args: &SnapshotArgs) -> anyhow::Result<Result<crate::snapshot::Loaded, E
         .diagnostics
         .iter()
         .filter(|d| {
+            // Account-regions not collected (a run that did not finish is an error, counted above).
             d.code == crate::diagnostics::Code::PartialSnapshot
+                && d.severity == crate::diagnostics::Severity::Warning
                 && d.file.as_deref()
                     == Some(std::path::Path::new(crate::snapshot::layout::MANIFEST))
         })

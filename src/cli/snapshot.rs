@@ -1,5 +1,7 @@
 //! `peerscope snapshot --out DIR`: collect a live snapshot through the AWS SDK (see
-//! [`crate::collect`]), print a summary, and exit 3 when some account-region failed.
+//! [`crate::collect`]), print a summary, and exit 3 when some account-region failed. Interrupted
+//! by a signal, it removes its partial output and then dies of that signal, as it would have
+//! without a handler (the shell sees 128 + the signal's number; no exit code of our own).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -10,7 +12,8 @@ use crate::collect::{self, AccountSource, Config, Regions};
 
 #[derive(Debug, clap::Args)]
 pub struct CollectArgs {
-    /// The snapshot folder to write (replaced atomically; an existing one must be a snapshot).
+    /// The snapshot folder to write: new, empty, or one peerscope wrote (only its account
+    /// folders and manifest are replaced; intent.toml, changes/ and other files stay).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
     /// Accounts to collect, from a TOML file of `[[account]]` tables (docs/collect.md).
@@ -101,11 +104,26 @@ pub fn run(args: &CollectArgs) -> anyhow::Result<ExitCode> {
     };
     let outcome = match collect::snapshot(&config) {
         Ok(o) => o,
+        Err(collect::CollectError::Interrupted(signal)) => {
+            eprintln!(
+                "peerscope: interrupted: the partial snapshot was removed; {} is as it was",
+                args.out.display()
+            );
+            die_of(signal);
+        }
         Err(e) => {
             eprintln!("peerscope: {e}");
             return Ok(ExitCode::from(exit::USAGE));
         }
     };
+    if !args.quiet {
+        for p in &outcome.removed {
+            eprintln!(
+                "peerscope: removed {}, left by an interrupted run",
+                p.display()
+            );
+        }
+    }
     let m = &outcome.manifest;
     let failed: Vec<_> = m.failed().collect();
     for f in &failed {
@@ -140,6 +158,18 @@ pub fn run(args: &CollectArgs) -> anyhow::Result<ExitCode> {
     } else {
         exit::OK
     }))
+}
+
+/// Dies of `signal` with its default action, so that a shell or a parent process sees the
+/// process as killed by it (a shell loop stops on Ctrl-C).
+fn die_of(signal: i32) -> ! {
+    #[cfg(unix)]
+    // SAFETY: restoring the default action and raising a signal touch no memory of ours.
+    unsafe {
+        libc::signal(signal, libc::SIG_DFL);
+        libc::raise(signal);
+    }
+    std::process::exit(128 + signal)
 }
 
 #[cfg(test)]

@@ -14,7 +14,8 @@
 //! - [`convert`]: SDK types → describe-API JSON, [`json`]: byte-stable output;
 //! - [`pages`]: pagination and page merging on plain data;
 //! - [`limit`]: the per account-region token bucket;
-//! - [`output`]: the staging folder renamed into place at the end;
+//! - the output goes through a staging folder, [`crate::output::Staging`], moved into place at
+//!   the end; SIGINT, SIGTERM and SIGHUP stop the run and remove it ([`CollectError::Interrupted`]);
 //! - this file: the run — identity, accounts, regions, one task per account-region, bounded
 //!   requests in flight, progress, manifest.
 
@@ -23,7 +24,6 @@ pub mod complete;
 mod convert;
 pub mod json;
 pub mod limit;
-pub mod output;
 pub mod pages;
 pub mod validate;
 
@@ -45,6 +45,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::Value;
 use tokio::sync::Semaphore;
 
+use crate::output::{OutputError, Staging};
 use crate::snapshot::manifest::{self, Manifest, RegionResult, Status};
 use accounts::Target;
 use complete::{CompleteBody, Format};
@@ -106,6 +107,8 @@ pub struct Outcome {
     pub out: PathBuf,
     pub calls: u64,
     pub elapsed: Duration,
+    /// Staging folders of interrupted runs that were removed before this one started.
+    pub removed: Vec<PathBuf>,
 }
 
 impl Outcome {
@@ -140,23 +143,100 @@ pub enum CollectError {
     ConfiguredRegion(String),
     #[error("no accounts to collect")]
     NoAccounts,
-    #[error("{path}: {source}")]
-    Output {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    /// `--out` cannot be written (its message names the path).
+    #[error(transparent)]
+    Output(#[from] OutputError),
     #[error("cannot start the async runtime: {0}")]
     Runtime(std::io::Error),
+    /// A signal stopped the run; its staging folder was removed, `--out` is untouched.
+    #[error("interrupted by signal {0}: nothing was written")]
+    Interrupted(i32),
 }
 
 /// Collects the snapshot `config` describes and writes it to `config.out`.
+///
+/// `--out` is checked (and dead runs' staging folders there removed) before anything else.
+/// SIGINT, SIGTERM and SIGHUP are caught while the run lasts: the run stops, its staging folder
+/// is removed, and the result is [`CollectError::Interrupted`] (the caller then dies of the
+/// signal). Once the snapshot is being moved into place, a signal waits until that is done.
 pub fn snapshot(config: &Config) -> Result<Outcome, CollectError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(CollectError::Runtime)?;
-    runtime.block_on(run(config))
+    // The handlers are in place before the staging folder exists, so no signal can leave it.
+    let signals = {
+        let _inside = runtime.enter();
+        Signals::install()
+    };
+    let staging = Staging::new(&config.out)?;
+    let partial = staging.path().to_path_buf();
+    let result = runtime.block_on(async {
+        tokio::select! {
+            r = run(config, staging) => r,
+            signal = signals.recv() => Err(CollectError::Interrupted(signal)),
+        }
+    });
+    // Tasks still holding the staging folder are dropped with the runtime; remove it here too,
+    // in case one was inside a blocking write.
+    drop(runtime);
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(&partial);
+    }
+    result
+}
+
+/// The signals that stop a run: SIGINT, SIGTERM and SIGHUP (Ctrl-C elsewhere).
+struct Signals {
+    #[cfg(unix)]
+    streams: Option<[(tokio::signal::unix::Signal, i32); 3]>,
+}
+
+impl Signals {
+    /// Installs the handlers (inside a runtime). Without them, a signal kills as it always did.
+    fn install() -> Signals {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let streams = match (
+                signal(SignalKind::interrupt()),
+                signal(SignalKind::terminate()),
+                signal(SignalKind::hangup()),
+            ) {
+                (Ok(int), Ok(term), Ok(hup)) => Some([
+                    (int, libc::SIGINT),
+                    (term, libc::SIGTERM),
+                    (hup, libc::SIGHUP),
+                ]),
+                _ => None,
+            };
+            Signals { streams }
+        }
+        #[cfg(not(unix))]
+        Signals {}
+    }
+
+    /// Waits for one of the signals; returns its number.
+    async fn recv(mut self) -> i32 {
+        #[cfg(unix)]
+        {
+            let Some([(mut int, a), (mut term, b), (mut hup, c)]) = self.streams.take() else {
+                return std::future::pending().await;
+            };
+            tokio::select! {
+                _ = int.recv() => a,
+                _ = term.recv() => b,
+                _ = hup.recv() => c,
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            match tokio::signal::ctrl_c().await {
+                Ok(()) => 2,
+                Err(_) => std::future::pending().await,
+            }
+        }
+    }
 }
 
 /// Counters shared by every task, shown by the progress bar.
@@ -315,13 +395,10 @@ async fn base_config(config: &Config) -> SdkConfig {
     loader.load().await
 }
 
-async fn run(config: &Config) -> Result<Outcome, CollectError> {
+async fn run(config: &Config, staging: Staging) -> Result<Outcome, CollectError> {
     let started = Instant::now();
     let started_at = now_rfc3339();
-    let staging = output::Staging::new(&config.out).map_err(|source| CollectError::Output {
-        path: config.out.clone(),
-        source,
-    })?;
+    let removed = staging.removed().to_vec();
     let base = base_config(config).await;
     let configured_region = base.region().map(|r| r.to_string());
     // The user's own names are checked before any call: a bad one is a usage error.
@@ -545,8 +622,6 @@ async fn run(config: &Config) -> Result<Outcome, CollectError> {
     shared.progress.finish_and_clear();
 
     let manifest = Manifest {
-        version: manifest::VERSION,
-        tool: format!("peerscope {}", env!("CARGO_PKG_VERSION")),
         started_at,
         finished_at: now_rfc3339(),
         caller,
@@ -554,21 +629,16 @@ async fn run(config: &Config) -> Result<Outcome, CollectError> {
         accounts: manifest_accounts,
         regions,
         results,
+        ..Manifest::new("snapshot")
     };
     let staging = Arc::try_unwrap(staging).unwrap_or_else(|_| unreachable!("all tasks joined"));
-    let manifest_bytes = json::to_bytes(serde_json::to_value(&manifest).expect("serializable"));
-    staging
-        .write(crate::snapshot::layout::MANIFEST.as_ref(), &manifest_bytes)
-        .and_then(|()| staging.commit())
-        .map_err(|source| CollectError::Output {
-            path: config.out.clone(),
-            source,
-        })?;
+    staging.commit(&manifest)?;
     Ok(Outcome {
         manifest,
         out: config.out.clone(),
         calls: shared.calls.load(Ordering::Relaxed),
         elapsed: started.elapsed(),
+        removed,
     })
 }
 
@@ -711,7 +781,7 @@ async fn collect_account(
     base: Arc<SdkConfig>,
     sts: Arc<aws_sdk_sts::Client>,
     shared: Arc<Shared>,
-    staging: Arc<output::Staging>,
+    staging: Arc<Staging>,
 ) -> Vec<RegionResult> {
     let mut credentials = None;
     if let Some(arn) = &job.role_arn {
@@ -1022,7 +1092,7 @@ pub fn referenced_prefix_lists(route_tables: &[Value], groups: &[Value]) -> BTre
 }
 
 fn write_region(
-    staging: &output::Staging,
+    staging: &Staging,
     account: &str,
     region: &str,
     files: RegionFiles,

@@ -21,7 +21,10 @@
 //! - [`queries`]: JSON Lines flows for `query --batch` benchmarks.
 //!
 //! Unlike the rest of the library (core modules do no I/O), this module writes files: it is a
-//! tool for producing input, not part of the analysis pipeline.
+//! tool for producing input, not part of the analysis pipeline. It writes through
+//! [`crate::output`]: the organisation into a staging folder moved into place at the end, with
+//! its `manifest.json` (tier, seed, and the mark that makes the folder peerscope's) written
+//! last, and `--queries` atomically.
 
 mod account;
 pub mod aws;
@@ -30,11 +33,14 @@ pub mod plan;
 mod queries;
 mod rng;
 
-use std::io;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 use serde::Serialize;
+
+use crate::output::{FileOutput, OutputError, Staging};
+use crate::snapshot::manifest::{self, Manifest};
 
 /// A size class of issue 6.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, Serialize)]
@@ -80,15 +86,22 @@ pub struct Summary {
     pub queries: usize,
 }
 
-/// Writes the organisation under `out` (created if missing; existing files of the same names
-/// are overwritten, nothing else is removed).
-pub fn generate(opts: &Options, out: &Path) -> io::Result<Summary> {
+/// Writes the organisation to `out`: a new or empty folder, or one peerscope wrote, whose
+/// account folders and manifest are replaced (see [`crate::output::folder`]).
+pub fn generate(opts: &Options, out: &Path) -> Result<Summary, OutputError> {
+    // Both outputs are checked before anything is generated.
+    let queries = match &opts.queries {
+        Some((path, n)) => Some((FileOutput::new(path)?, *n)),
+        None => None,
+    };
+    let staging = Staging::new(out)?;
     let plan = plan::Plan::new(opts.tier, opts.seed);
-    std::fs::create_dir_all(out)?;
+    let root = staging.root();
     let results: Vec<account::AccountOut> = (0..plan.accounts.len())
         .into_par_iter()
-        .map(|a| account::generate(&plan, a, out, opts.pretty))
-        .collect::<io::Result<_>>()?;
+        .map(|a| account::generate(&plan, a, root, opts.pretty))
+        .collect::<std::io::Result<_>>()
+        .map_err(OutputError::io(out, "cannot write"))?;
     let mut s = Summary {
         accounts: plan.accounts.len(),
         vpcs: plan.vpcs.len(),
@@ -106,10 +119,33 @@ pub fn generate(opts: &Options, out: &Path) -> io::Result<Summary> {
         s.files += r.files;
         s.bytes += r.bytes;
     }
-    if let Some((path, n)) = &opts.queries {
+    let manifest = Manifest {
+        accounts: plan
+            .accounts
+            .iter()
+            .map(|a| manifest::Account {
+                id: a.id.clone(),
+                name: Some(a.name.clone()),
+                role_arn: None,
+            })
+            .collect(),
+        generated: Some(manifest::Generated {
+            tier: clap::ValueEnum::to_possible_value(&opts.tier)
+                .map(|v| v.get_name().to_owned())
+                .unwrap_or_default(),
+            seed: opts.seed,
+        }),
+        ..Manifest::new("gen")
+    };
+    staging.commit(&manifest)?;
+    if let Some((file, n)) = &queries {
         let enis: Vec<(usize, std::net::Ipv4Addr)> =
             results.into_iter().flat_map(|r| r.eni_addrs).collect();
-        s.queries = queries::write(&plan, &enis, *n, path)?;
+        let mut w = file.create()?;
+        s.queries = queries::write(&plan, &enis, *n, &mut w)
+            .and_then(|n| w.flush().map(|()| n))
+            .map_err(OutputError::io(file.path(), "cannot write"))?;
+        w.commit()?;
     }
     Ok(s)
 }

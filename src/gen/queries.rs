@@ -5,10 +5,8 @@
 //! unreachable); services are common tcp ports, dns and icmp; seven in ten flows are full
 //! layer. The draw has its own random stream, so the snapshot does not depend on it.
 
-use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 use std::net::Ipv4Addr;
-use std::path::Path;
 
 use serde::Serialize;
 
@@ -29,11 +27,15 @@ const TCP_PORTS: &[u16] = &[
     22, 80, 443, 443, 443, 5432, 3306, 6379, 8080, 8443, 9100, 27017,
 ];
 
-/// Writes `n` flows to `path`; returns how many were written (0 when there are no ENIs).
-pub fn write(plan: &Plan, enis: &[(usize, Ipv4Addr)], n: usize, path: &Path) -> io::Result<usize> {
-    let mut w = BufWriter::new(File::create(path)?);
+/// Writes `n` flows to `w` (buffered by the caller); returns how many were written (0 when there
+/// are no ENIs).
+pub fn write(
+    plan: &Plan,
+    enis: &[(usize, Ipv4Addr)],
+    n: usize,
+    w: &mut impl Write,
+) -> io::Result<usize> {
     if enis.is_empty() {
-        w.flush()?;
         return Ok(0);
     }
     let mut by_vpc: Vec<Vec<Ipv4Addr>> = vec![Vec::new(); plan.vpcs.len()];
@@ -71,9 +73,8 @@ pub fn write(plan: &Plan, enis: &[(usize, Ipv4Addr)], n: usize, path: &Path) -> 
             port,
             layer: if rng.chance(0.7) { "full" } else { "network" },
         };
-        serde_json::to_writer(&mut w, &line)?;
+        serde_json::to_writer(&mut *w, &line)?;
         w.write_all(b"\n")?;
     }
-    w.flush()?;
     Ok(n)
 }

@@ -134,13 +134,25 @@ pub fn load(root: &Path) -> Result<Loaded, LoadError> {
 }
 
 /// A collector's manifest that names account-regions it could not collect: one warning each,
-/// because reachability involving them is unknown.
+/// because reachability involving them is unknown. A manifest that says its run did not finish
+/// (`complete: false`, left by a `snapshot` or `gen` stopped while replacing an earlier snapshot)
+/// is an error: the folder may mix two runs.
 fn partial_snapshot(root: &Path) -> Vec<Diagnostic> {
     match manifest::read(root) {
         Ok(None) => Vec::new(),
-        Ok(Some(m)) => m
-            .failed()
-            .map(|r| {
+        Ok(Some(m)) => (!m.complete)
+            .then(|| {
+                Diagnostic::error(
+                    Code::PartialSnapshot,
+                    format!(
+                        "the peerscope {} run that wrote this folder did not finish (it stopped while replacing an earlier snapshot): its files may mix two runs; run it again",
+                        if m.command.is_empty() { "snapshot" } else { &m.command }
+                    ),
+                )
+                .in_file(layout::MANIFEST)
+            })
+            .into_iter()
+            .chain(m.failed().map(|r| {
                 Diagnostic::warning(
                     Code::PartialSnapshot,
                     format!(
@@ -152,7 +164,7 @@ fn partial_snapshot(root: &Path) -> Vec<Diagnostic> {
                 )
                 .in_file(layout::MANIFEST)
                 .object(format!("{}/{}", r.account, r.region))
-            })
+            }))
             .collect(),
         Err(e) => vec![Diagnostic::warning(Code::MalformedJson, e).in_file(layout::MANIFEST)],
     }
