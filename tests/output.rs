@@ -254,7 +254,8 @@ pub fn wait_for_staging(dir: &Path, prefix: &str) -> PathBuf {
 }
 
 /// A folder whose manifest says its run stopped midway is an error for `check` (exit 1, exit 2
-/// with `--strict`), a warning for the analyses, and the next run replaces it.
+/// with `--strict`), damage the analyses refuse (exit 2; marked and exit 4 with
+/// `--allow-damaged`), and the next run replaces it.
 #[test]
 fn a_folder_left_midway_is_an_error_until_the_next_run() {
     let dir = Dir::new();
@@ -283,12 +284,10 @@ fn a_folder_left_midway_is_an_error_until_the_next_run() {
     );
     assert_eq!(TestCommand::check(&out, &["--strict"]).run().code, 2);
     let reach = TestCommand::new(["reach"]).arg(&out).run();
-    assert_eq!(reach.code, 0, "{}", reach.stderr);
-    assert!(
-        reach.stderr.contains("1 error-level diagnostic"),
-        "{}",
-        reach.stderr
-    );
+    assert_eq!(reach.code, 2, "{}", reach.stderr);
+    assert!(reach.stderr.contains("damaged"), "{}", reach.stderr);
+    let reach = TestCommand::new(["reach", "--allow-damaged"]).arg(&out).run();
+    assert_eq!(reach.code, 4, "{}", reach.stderr);
     assert_eq!(gen_s(&out, "1").code, 0);
     assert_eq!(TestCommand::check(&out, &[]).run().code, 0);
 }
