@@ -9,6 +9,7 @@
 //! - [`report`]: what the CLI prints (tables, JSON).
 //! - [`graph`]: pictures of the peerings coloured by the audit (HTML, DOT, Mermaid).
 //! - [`gen`](mod@r#gen): synthetic organisations for benchmarks (`peerscope gen`).
+//! - [`escape`]: untrusted text made safe for terminals and Markdown.
 //!
 //! Core modules do no I/O except [`snapshot`], which reads files, and the generator, which
 //! writes them.
@@ -20,6 +21,7 @@ pub mod collect;
 pub mod diagnostics;
 pub mod diff;
 pub mod engine;
+pub mod escape;
 pub mod r#gen;
 pub mod graph;
 pub mod ids;

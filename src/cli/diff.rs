@@ -34,11 +34,12 @@ fn finish(report: &DiffReport, impact: &ImpactArgs) -> anyhow::Result<ExitCode> 
 
 fn load(
     path: &std::path::Path,
-    strict: bool,
+    impact: &ImpactArgs,
 ) -> anyhow::Result<Result<crate::snapshot::Loaded, ExitCode>> {
     super::load(&SnapshotArgs {
         snapshot: path.to_path_buf(),
-        strict,
+        strict: impact.strict,
+        max_file_size: impact.max_file_size,
     })
 }
 
@@ -79,16 +80,19 @@ impl Clock {
 
 pub fn run_diff(args: &DiffArgs) -> anyhow::Result<ExitCode> {
     let mut clock = Clock::new(args.impact.timings);
-    let intent =
-        match super::load_intent(args.impact.intent.as_deref(), &[&args.before, &args.after]) {
-            Ok(i) => i,
-            Err(code) => return Ok(code),
-        };
-    let before = match load(&args.before, args.impact.strict)? {
+    let intent = match super::load_intent(
+        args.impact.intent.as_deref(),
+        &[&args.before, &args.after],
+        args.impact.max_file_size,
+    ) {
+        Ok(i) => i,
+        Err(code) => return Ok(code),
+    };
+    let before = match load(&args.before, &args.impact)? {
         Ok(l) => l,
         Err(code) => return Ok(code),
     };
-    let after = match load(&args.after, args.impact.strict)? {
+    let after = match load(&args.after, &args.impact)? {
         Ok(l) => l,
         Err(code) => return Ok(code),
     };
@@ -117,12 +121,16 @@ pub(super) fn propose(
     model: &mut crate::model::Model,
     change: Option<&std::path::Path>,
     plan: Option<&std::path::Path>,
+    max_file_size: u64,
 ) -> Result<crate::change::Applied, ExitCode> {
     let Some(path) = change.or(plan) else {
         unreachable!("clap requires --change or --terraform-plan")
     };
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        eprintln!("peerscope: {}: {e}", path.display());
+    let text = crate::util::read_named_to_string(path, max_file_size).map_err(|e| {
+        eprintln!(
+            "peerscope: {}: {e}",
+            crate::escape::terminal(&path.display().to_string())
+        );
         ExitCode::from(exit::USAGE)
     })?;
     let applied = if change.is_some() {
@@ -131,22 +139,30 @@ pub(super) fn propose(
         terraform::parse(&text, path).and_then(|p| terraform::apply(model, &p))
     }
     .map_err(|e| {
-        eprintln!("peerscope: {}: {e}", path.display());
+        let e = format!("{}: {e}", path.display());
+        eprintln!("peerscope: {}", crate::escape::terminal_lines(&e));
         ExitCode::from(exit::USAGE)
     })?;
     for n in &applied.not_understood {
-        eprintln!("peerscope: warning: not applied: {n}");
+        eprintln!(
+            "peerscope: warning: not applied: {}",
+            crate::escape::terminal(n)
+        );
     }
     Ok(applied)
 }
 
 pub fn run_what_if(args: &WhatIfArgs) -> anyhow::Result<ExitCode> {
     let mut clock = Clock::new(args.impact.timings);
-    let intent = match super::load_intent(args.impact.intent.as_deref(), &[&args.snapshot]) {
+    let intent = match super::load_intent(
+        args.impact.intent.as_deref(),
+        &[&args.snapshot],
+        args.impact.max_file_size,
+    ) {
         Ok(i) => i,
         Err(code) => return Ok(code),
     };
-    let loaded = match load(&args.snapshot, args.impact.strict)? {
+    let loaded = match load(&args.snapshot, &args.impact)? {
         Ok(l) => l,
         Err(code) => return Ok(code),
     };
@@ -158,6 +174,7 @@ pub fn run_what_if(args: &WhatIfArgs) -> anyhow::Result<ExitCode> {
         &mut after,
         args.change.as_deref(),
         args.terraform_plan.as_deref(),
+        args.impact.max_file_size,
     ) {
         Ok(a) => a,
         Err(code) => return Ok(code),

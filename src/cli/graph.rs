@@ -79,7 +79,11 @@ fn pictures(
 }
 
 pub fn run(args: &GraphArgs) -> anyhow::Result<ExitCode> {
-    let intent = match super::load_intent(args.intent.as_deref(), &[&args.input.snapshot]) {
+    let intent = match super::load_intent(
+        args.intent.as_deref(),
+        &[&args.input.snapshot],
+        args.input.max_file_size,
+    ) {
         Ok(i) => i,
         Err(code) => return Ok(code),
     };
@@ -100,6 +104,7 @@ pub fn run(args: &GraphArgs) -> anyhow::Result<ExitCode> {
         let after = match super::load(&SnapshotArgs {
             snapshot: other.clone(),
             strict: args.input.strict,
+            max_file_size: args.input.max_file_size,
         })? {
             Ok(l) => l,
             Err(code) => return Ok(code),
@@ -112,6 +117,7 @@ pub fn run(args: &GraphArgs) -> anyhow::Result<ExitCode> {
             &mut after,
             args.change.as_deref(),
             args.terraform_plan.as_deref(),
+            args.input.max_file_size,
         ) {
             return Ok(code);
         }

@@ -2,7 +2,8 @@
 //!
 //! [`Reporter::render`] gives the plain table (what golden files and pipes get);
 //! [`Table::render_with_colour`] colours the severity column, for a terminal — the CLI decides
-//! (stdout a terminal and `NO_COLOR` unset).
+//! (stdout a terminal and `NO_COLOR` unset). Values from the snapshot or the intent are shown
+//! through [`crate::escape::terminal`], so the only escape sequences are the table's own colours.
 
 use std::fmt::Write;
 
@@ -10,6 +11,7 @@ use comfy_table::{Attribute, Cell, Color};
 
 use super::{Context, Reporter};
 use crate::audit::{AuditReport, Severity};
+use crate::escape::terminal;
 
 pub struct Table;
 
@@ -58,9 +60,9 @@ impl Table {
             t.add_row(vec![
                 severity_cell(f.severity, colour),
                 Cell::new(f.kind),
-                Cell::new(&f.title),
-                Cell::new(&f.tighten),
-                Cell::new(&f.fingerprint),
+                Cell::new(terminal(&f.title)),
+                Cell::new(terminal(&f.tighten)),
+                Cell::new(terminal(&f.fingerprint)),
             ]);
         }
         let _ = writeln!(out, "{t}");
@@ -79,7 +81,7 @@ impl Table {
             report
                 .intent
                 .as_ref()
-                .map(|i| format!(", intent {i}"))
+                .map(|i| format!(", intent {}", terminal(i)))
                 .unwrap_or_else(|| ", no intent: hygiene only".into())
         );
         out
