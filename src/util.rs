@@ -221,6 +221,23 @@ mod tests {
         );
     }
 
+    /// A file whose size says less than it holds (as one that grows while read does): reading
+    /// stops one byte past the limit. Files in /proc report size 0 and are read to their end.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn reading_stops_at_the_limit_whatever_the_size_said() {
+        let status = Path::new("/proc/self/status");
+        assert_eq!(std::fs::metadata(status).unwrap().len(), 0);
+        assert!(matches!(
+            read_regular(status, 16),
+            Err(ReadError::TooLarge {
+                size: None,
+                limit: 16
+            })
+        ));
+        assert!(read_regular(status, 1 << 20).unwrap().len() > 16);
+    }
+
     #[test]
     fn sizes_parse_with_units() {
         assert_eq!(parse_size("1024"), Ok(1024));

@@ -121,6 +121,25 @@ mod tests {
     }
 
     #[test]
+    fn coloured_or_not_the_only_escapes_are_the_tables_own() {
+        let mut r = report();
+        r.findings[0].title = "a \u{1b}[2J\u{1b}]0;pwned\u{7} title \u{202e}".into();
+        r.findings[0].tighten = "line\nforged: DELIVERED".into();
+        for colour in [false, true] {
+            let out = Table.render_with_colour(&r, &Context::default(), colour);
+            assert!(
+                out.contains("a \\x1b[2J\\x1b]0;pwned\\x07 title \\u{202e}"),
+                "{out}"
+            );
+            assert!(out.contains("line\\nforged: DELIVERED"), "{out}");
+            assert!(
+                !out.contains("\u{1b}[2J") && !out.contains('\u{202e}'),
+                "{out}"
+            );
+        }
+    }
+
+    #[test]
     fn plain_unless_asked_for_colour() {
         let r = report();
         let ctx = Context::default();
