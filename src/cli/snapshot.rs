@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use super::exit;
 use crate::collect::{self, AccountSource, Config, Regions};
+use crate::escape::terminal;
 
 #[derive(Debug, clap::Args)]
 pub struct CollectArgs {
@@ -91,7 +92,7 @@ pub fn run(args: &CollectArgs) -> anyhow::Result<ExitCode> {
     let outcome = match collect::snapshot(&config) {
         Ok(o) => o,
         Err(e) => {
-            eprintln!("peerscope: {e}");
+            eprintln!("peerscope: {}", terminal(&e.to_string()));
             return Ok(ExitCode::from(exit::USAGE));
         }
     };
@@ -100,14 +101,20 @@ pub fn run(args: &CollectArgs) -> anyhow::Result<ExitCode> {
     for f in &failed {
         eprintln!(
             "peerscope: {}/{}: not collected: {}",
-            f.account,
-            f.region,
-            f.error.as_deref().unwrap_or("unknown error")
+            terminal(&f.account),
+            terminal(&f.region),
+            // AWS's error messages are the remote side's text: shown, never obeyed.
+            terminal(f.error.as_deref().unwrap_or("unknown error"))
         );
     }
     for r in &m.results {
         for w in &r.warnings {
-            eprintln!("peerscope: {}/{}: warning: {w}", r.account, r.region);
+            eprintln!(
+                "peerscope: {}/{}: warning: {}",
+                terminal(&r.account),
+                terminal(&r.region),
+                terminal(w)
+            );
         }
     }
     if !args.quiet || !failed.is_empty() {
