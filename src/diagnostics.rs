@@ -212,19 +212,22 @@ impl Diagnostic {
     }
 }
 
+/// One line for people: the file name, object and message, which quote the snapshot, through
+/// [`crate::escape::terminal`] (the JSON output keeps them exact).
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use crate::escape::terminal;
         write!(f, "{}[{}]", self.severity, self.code)?;
         if let Some(file) = &self.file {
-            write!(f, " {}", file.display())?;
+            write!(f, " {}", terminal(&file.display().to_string()))?;
             if let (Some(l), Some(c)) = (self.line, self.column) {
                 write!(f, ":{l}:{c}")?;
             }
         }
         if let Some(object) = &self.object {
-            write!(f, " {object}")?;
+            write!(f, " {}", terminal(object))?;
         }
-        write!(f, ": {}", self.message)
+        write!(f, ": {}", terminal(&self.message))
     }
 }
 

@@ -9,6 +9,7 @@
 //! - [`report`]: what the CLI prints (tables, JSON).
 //! - [`graph`]: pictures of the peerings coloured by the audit (HTML, DOT, Mermaid).
 //! - [`gen`](mod@r#gen): synthetic organisations for benchmarks (`peerscope gen`).
+//! - [`escape`]: untrusted text made safe for terminals and Markdown.
 //!
 //! - [`output`]: everything peerscope writes: files replaced atomically, only ever regular
 //!   ones, and snapshot folders that never replace what peerscope did not write.
@@ -23,9 +24,11 @@ pub mod collect;
 pub mod diagnostics;
 pub mod diff;
 pub mod engine;
+pub mod escape;
 pub mod r#gen;
 pub mod graph;
 pub mod ids;
+pub mod input;
 pub mod intent;
 pub mod model;
 pub mod output;

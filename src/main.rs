@@ -24,7 +24,11 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("peerscope: {e:#}");
+            // The chain may quote file names and values from the input: shown, never obeyed.
+            eprintln!(
+                "peerscope: {}",
+                peerscope::escape::terminal_lines(&format!("{e:#}"))
+            );
             ExitCode::from(peerscope::cli::exit::USAGE)
         }
     }

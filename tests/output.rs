@@ -286,7 +286,9 @@ fn a_folder_left_midway_is_an_error_until_the_next_run() {
     let reach = TestCommand::new(["reach"]).arg(&out).run();
     assert_eq!(reach.code, 2, "{}", reach.stderr);
     assert!(reach.stderr.contains("damaged"), "{}", reach.stderr);
-    let reach = TestCommand::new(["reach", "--allow-damaged"]).arg(&out).run();
+    let reach = TestCommand::new(["reach", "--allow-damaged"])
+        .arg(&out)
+        .run();
     assert_eq!(reach.code, 4, "{}", reach.stderr);
     assert_eq!(gen_s(&out, "1").code, 0);
     assert_eq!(TestCommand::check(&out, &[]).run().code, 0);

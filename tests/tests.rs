@@ -3,6 +3,7 @@
 mod util;
 
 mod audit;
+mod bounded;
 mod cli_check;
 mod collect;
 mod collect_faults;
@@ -13,6 +14,7 @@ mod engine_props;
 mod engine_real;
 mod engine_rules;
 mod engine_unseen;
+mod escaped;
 mod external;
 mod fuzz;
 mod r#gen;

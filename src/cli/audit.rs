@@ -23,7 +23,11 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<ExitCode> {
         Err(code) => return Ok(code),
     };
     // A topology folder's own intent.toml is used when none is given.
-    let intent = match super::load_intent(args.intent.as_deref(), &[&args.input.snapshot]) {
+    let intent = match super::load_intent(
+        args.intent.as_deref(),
+        &[&args.input.snapshot],
+        args.input.max_file_size,
+    ) {
         Ok(i) => i,
         Err(code) => return Ok(code),
     };
@@ -44,7 +48,7 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<ExitCode> {
         file.write(text.as_bytes())?;
     }
     if let Some(path) = &args.baseline {
-        let text = std::fs::read_to_string(path)
+        let text = crate::input::read_named_to_string(path, args.input.max_file_size)
             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         let base: serde_json::Value = serde_json::from_str(&text)
             .map_err(|e| anyhow::anyhow!("{}: not a baseline file: {e}", path.display()))?;

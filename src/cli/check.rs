@@ -8,14 +8,14 @@ use crate::report::inventory::Inventory;
 use crate::snapshot::{self, LoadError};
 
 pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
-    let loaded = match snapshot::load(&args.input.snapshot) {
+    let loaded = match snapshot::load_with(&args.input.snapshot, &args.input.load_options()) {
         Ok(l) => l,
         Err(
             e @ (LoadError::NotAFolder(_)
             | LoadError::NothingRecognisable(_)
             | LoadError::Io { .. }),
         ) => {
-            eprintln!("peerscope: {e}");
+            eprintln!("peerscope: {}", crate::escape::terminal(&e.to_string()));
             return Ok(ExitCode::from(exit::USAGE));
         }
     };

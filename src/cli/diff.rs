@@ -36,12 +36,13 @@ fn finish(report: &DiffReport, impact: &ImpactArgs) -> anyhow::Result<ExitCode> 
 
 fn load(
     path: &std::path::Path,
-    impact: &super::ImpactArgs,
+    impact: &ImpactArgs,
 ) -> anyhow::Result<Result<crate::snapshot::Loaded, ExitCode>> {
     super::load(&SnapshotArgs {
         snapshot: path.to_path_buf(),
         strict: impact.strict,
         allow_damaged: impact.allow_damaged,
+        max_file_size: impact.max_file_size,
     })
 }
 
@@ -82,11 +83,14 @@ impl Clock {
 
 pub fn run_diff(args: &DiffArgs) -> anyhow::Result<ExitCode> {
     let mut clock = Clock::new(args.impact.timings);
-    let intent =
-        match super::load_intent(args.impact.intent.as_deref(), &[&args.before, &args.after]) {
-            Ok(i) => i,
-            Err(code) => return Ok(code),
-        };
+    let intent = match super::load_intent(
+        args.impact.intent.as_deref(),
+        &[&args.before, &args.after],
+        args.impact.max_file_size,
+    ) {
+        Ok(i) => i,
+        Err(code) => return Ok(code),
+    };
     let before = match load(&args.before, &args.impact)? {
         Ok(l) => l,
         Err(code) => return Ok(code),
@@ -120,12 +124,16 @@ pub(super) fn propose(
     model: &mut crate::model::Model,
     change: Option<&std::path::Path>,
     plan: Option<&std::path::Path>,
+    max_file_size: u64,
 ) -> Result<crate::change::Applied, ExitCode> {
     let Some(path) = change.or(plan) else {
         unreachable!("clap requires --change or --terraform-plan")
     };
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        eprintln!("peerscope: {}: {e}", path.display());
+    let text = crate::input::read_named_to_string(path, max_file_size).map_err(|e| {
+        eprintln!(
+            "peerscope: {}: {e}",
+            crate::escape::terminal(&path.display().to_string())
+        );
         ExitCode::from(exit::USAGE)
     })?;
     let applied = if change.is_some() {
@@ -134,18 +142,28 @@ pub(super) fn propose(
         terraform::parse(&text, path).and_then(|p| terraform::apply(model, &p))
     }
     .map_err(|e| {
-        eprintln!("peerscope: {}", e.in_file(path));
+        eprintln!(
+            "peerscope: {}",
+            crate::escape::terminal_lines(&e.in_file(path))
+        );
         ExitCode::from(exit::USAGE)
     })?;
     for n in &applied.not_understood {
-        eprintln!("peerscope: warning: not applied: {n}");
+        eprintln!(
+            "peerscope: warning: not applied: {}",
+            crate::escape::terminal(n)
+        );
     }
     Ok(applied)
 }
 
 pub fn run_what_if(args: &WhatIfArgs) -> anyhow::Result<ExitCode> {
     let mut clock = Clock::new(args.impact.timings);
-    let intent = match super::load_intent(args.impact.intent.as_deref(), &[&args.snapshot]) {
+    let intent = match super::load_intent(
+        args.impact.intent.as_deref(),
+        &[&args.snapshot],
+        args.impact.max_file_size,
+    ) {
         Ok(i) => i,
         Err(code) => return Ok(code),
     };
@@ -161,6 +179,7 @@ pub fn run_what_if(args: &WhatIfArgs) -> anyhow::Result<ExitCode> {
         &mut after,
         args.change.as_deref(),
         args.terraform_plan.as_deref(),
+        args.impact.max_file_size,
     ) {
         Ok(a) => a,
         Err(code) => return Ok(code),

@@ -82,7 +82,11 @@ fn pictures(
 pub fn run(args: &GraphArgs) -> anyhow::Result<ExitCode> {
     // Checked before the work: a FIFO or a device is refused at once.
     let out = crate::output::Output::new(args.out.as_deref())?;
-    let intent = match super::load_intent(args.intent.as_deref(), &[&args.input.snapshot]) {
+    let intent = match super::load_intent(
+        args.intent.as_deref(),
+        &[&args.input.snapshot],
+        args.input.max_file_size,
+    ) {
         Ok(i) => i,
         Err(code) => return Ok(code),
     };
@@ -104,6 +108,7 @@ pub fn run(args: &GraphArgs) -> anyhow::Result<ExitCode> {
             snapshot: other.clone(),
             strict: args.input.strict,
             allow_damaged: args.input.allow_damaged,
+            max_file_size: args.input.max_file_size,
         })? {
             Ok(l) => l,
             Err(code) => return Ok(code),
@@ -116,6 +121,7 @@ pub fn run(args: &GraphArgs) -> anyhow::Result<ExitCode> {
             &mut after,
             args.change.as_deref(),
             args.terraform_plan.as_deref(),
+            args.input.max_file_size,
         ) {
             return Ok(code);
         }

@@ -25,8 +25,10 @@ use clap::{Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(name = "peerscope", version, about, long_about = None)]
 pub struct Cli {
-    /// Worker threads (default: all cores). Results are identical for any value.
-    #[arg(long, global = true, value_name = "N")]
+    /// Worker threads (default: all cores; at most 4 × the cores, more is lowered with a
+    /// warning). Results are identical for any value.
+    #[arg(long, global = true, value_name = "N",
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub threads: Option<usize>,
     #[command(subcommand)]
     pub command: Command,
@@ -75,6 +77,9 @@ pub struct ImpactArgs {
     /// (docs/failure-policy.md). Without it, a damaged snapshot is refused (exit 2).
     #[arg(long)]
     pub allow_damaged: bool,
+    /// The largest file read (snapshot files, intent, change file, plan), e.g. 1GiB.
+    #[arg(long, value_name = "SIZE", default_value = "256MiB", value_parser = crate::input::parse_size)]
+    pub max_file_size: u64,
     /// Print how long each phase took (load, apply, analysis) on standard error.
     #[arg(long)]
     pub timings: bool,
@@ -208,6 +213,19 @@ pub struct SnapshotArgs {
     /// (docs/failure-policy.md). Without it, a damaged snapshot is refused (exit 2).
     #[arg(long)]
     pub allow_damaged: bool,
+    /// The largest file read (snapshot files, intent, change file, plan), e.g. 1GiB. Only
+    /// regular files of a snapshot are read; a larger one is an `io` error naming it.
+    #[arg(long, value_name = "SIZE", default_value = "256MiB", value_parser = crate::input::parse_size)]
+    pub max_file_size: u64,
+}
+
+impl SnapshotArgs {
+    /// The loader's options from the flags.
+    pub fn load_options(&self) -> crate::snapshot::LoadOptions {
+        crate::snapshot::LoadOptions {
+            max_file_size: self.max_file_size,
+        }
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -250,10 +268,10 @@ pub struct QueryArgs {
 /// `--strict`, error-level diagnostics make the input unusable; otherwise they are summarised
 /// on standard error and the command goes on.
 fn load(args: &SnapshotArgs) -> anyhow::Result<Result<crate::snapshot::Loaded, ExitCode>> {
-    let loaded = match crate::snapshot::load(&args.snapshot) {
+    let loaded = match crate::snapshot::load_with(&args.snapshot, &args.load_options()) {
         Ok(l) => l,
         Err(e) => {
-            eprintln!("peerscope: {e}");
+            eprintln!("peerscope: {}", crate::escape::terminal(&e.to_string()));
             return Ok(Err(ExitCode::from(exit::USAGE)));
         }
     };
@@ -322,6 +340,7 @@ fn load(args: &SnapshotArgs) -> anyhow::Result<Result<crate::snapshot::Loaded, E
 fn load_intent(
     explicit: Option<&std::path::Path>,
     dirs: &[&std::path::Path],
+    max_file_size: u64,
 ) -> Result<Option<crate::intent::Intent>, ExitCode> {
     let path = explicit.map(std::path::Path::to_path_buf).or_else(|| {
         dirs.iter()
@@ -331,10 +350,10 @@ fn load_intent(
     let Some(path) = path else {
         return Ok(None);
     };
-    match crate::intent::Intent::load(&path) {
+    match crate::intent::Intent::load_limited(&path, max_file_size) {
         Ok(i) => Ok(Some(i)),
         Err(errors) => {
-            eprintln!("{errors}");
+            eprintln!("{}", crate::escape::terminal_lines(&errors.to_string()));
             eprintln!(
                 "peerscope: {} mistake(s) in the intent file",
                 errors.0.len()
@@ -362,11 +381,43 @@ pub mod exit {
     pub const UNDETERMINED: u8 = 4;
 }
 
+/// `--threads` above this many per available core is lowered: threads beyond the cores only
+/// cost memory and start-up time (issue 13: `--threads 100000` spent minutes creating threads),
+/// and the results are the same for any number. Lowering with a warning rather than refusing
+/// keeps a script that works on a large machine working on a small one.
+pub const MAX_THREADS_PER_CORE: usize = 4;
+
+/// What `--threads` asked for and what is used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Threads {
+    pub asked: usize,
+    pub used: usize,
+    pub lowered: bool,
+}
+
+/// The thread count for `--threads asked` on a machine with `cores` available cores.
+pub fn threads(asked: usize, cores: usize) -> Threads {
+    let cap = MAX_THREADS_PER_CORE * cores.max(1);
+    Threads {
+        asked,
+        used: asked.clamp(1, cap),
+        lowered: asked > cap,
+    }
+}
+
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if let Some(n) = cli.threads {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        let n = threads(n, cores);
+        if n.lowered {
+            eprintln!(
+                "peerscope: warning: --threads {}: more than {MAX_THREADS_PER_CORE} × the {cores} available core(s); using {} (results are the same for any number)",
+                n.asked, n.used
+            );
+        }
         rayon::ThreadPoolBuilder::new()
-            .num_threads(n.max(1))
+            .num_threads(n.used)
             .build_global()?;
     }
     match cli.command {

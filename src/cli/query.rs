@@ -10,6 +10,7 @@ use super::{Format, QueryArgs, exit};
 use crate::engine::endpoint::{resolve_destination, resolve_source};
 use crate::engine::explain::{Explanation, explain};
 use crate::engine::{Flow, Layer, Reason};
+use crate::escape::terminal;
 use crate::model::{Model, Protocol, protocol_name};
 
 pub fn run(args: &QueryArgs) -> anyhow::Result<ExitCode> {
@@ -40,14 +41,14 @@ pub fn run(args: &QueryArgs) -> anyhow::Result<ExitCode> {
     let src = match resolve_source(model, from, dst_hint.as_ref()) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("peerscope: --from: {e}");
+            eprintln!("peerscope: --from: {}", terminal(&e.to_string()));
             return Ok(ExitCode::from(exit::USAGE));
         }
     };
     let dst = match resolve_destination(model, to, Some(&src.ip)) {
         Ok(d) => d,
         Err(e) => {
-            eprintln!("peerscope: --to: {e}");
+            eprintln!("peerscope: --to: {}", terminal(&e.to_string()));
             return Ok(ExitCode::from(exit::USAGE));
         }
     };
@@ -67,7 +68,7 @@ pub fn run(args: &QueryArgs) -> anyhow::Result<ExitCode> {
     let explanation = match explain(model, &flow, layer) {
         Ok(e) => e,
         Err(e) => {
-            eprintln!("peerscope: {e}");
+            eprintln!("peerscope: {}", terminal(&e.to_string()));
             return Ok(ExitCode::from(exit::USAGE));
         }
     };
@@ -110,7 +111,9 @@ fn render(flow: &Flow, layer: Layer, e: &Explanation) -> String {
     let _ = writeln!(
         s,
         "{} ({}) -> {} {service}, {layer} layer",
-        flow.src, flow.src_vpc, flow.dst
+        flow.src,
+        terminal(flow.src_vpc.as_str()),
+        flow.dst
     );
     for (i, h) in e.path.iter().enumerate() {
         let mark = if h.passed { "  " } else { "✗ " };
@@ -119,8 +122,8 @@ fn render(flow: &Flow, layer: Layer, e: &Explanation) -> String {
             "{mark}{:>2}. {:<27} {:<24} {}",
             i + 1,
             h.kind.to_string(),
-            h.id,
-            h.detail
+            terminal(&h.id),
+            terminal(&h.detail)
         );
     }
     if !e.return_path.is_empty() {
@@ -131,8 +134,8 @@ fn render(flow: &Flow, layer: Layer, e: &Explanation) -> String {
                 s,
                 "{mark}    {:<27} {:<24} {}",
                 h.kind.to_string(),
-                h.id,
-                h.detail
+                terminal(&h.id),
+                terminal(&h.detail)
             );
         }
     }
@@ -283,25 +286,171 @@ pub fn batch_line(model: &Model, line: &str, n: usize) -> BatchResult {
     }
 }
 
-fn batch_run(model: &Model, input: &str) -> anyhow::Result<ExitCode> {
-    let reader: Box<dyn BufRead> = if input == "-" {
-        Box::new(std::io::stdin().lock())
+/// Batch lines evaluated together, in parallel; their answers are written and flushed before
+/// the next lines are read, so memory stays bounded whatever the input's length.
+const CHUNK: usize = 1024;
+
+/// The longest batch line read, in bytes; a longer line is an error object for its number
+/// (a query is about a hundred bytes), and is skipped to its end without being kept.
+pub const MAX_LINE: usize = 1 << 20;
+
+/// The read buffer: large enough that a file's lines arrive in whole chunks.
+const READ_BUFFER: usize = 256 * 1024;
+
+/// One input line as read.
+#[derive(Debug, PartialEq, Eq)]
+enum Input {
+    /// The line's bytes, without `\n` or `\r\n`; not yet known to be UTF-8.
+    Line(Vec<u8>),
+    /// Longer than [`MAX_LINE`]; its bytes were dropped as they were read.
+    TooLong,
+    End,
+}
+
+/// Reads one line of at most `max` bytes, as bytes (invalid UTF-8 is the line's problem, not
+/// the batch's).
+fn next_line<R: BufRead>(r: &mut R, max: usize) -> std::io::Result<Input> {
+    let mut line = Vec::new();
+    let mut too_long = false;
+    let mut any = false;
+    loop {
+        let avail = match r.fill_buf() {
+            Ok(a) => a,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if avail.is_empty() {
+            break;
+        }
+        any = true;
+        let (used, done) = match avail.iter().position(|&b| b == b'\n') {
+            Some(i) => (i + 1, true),
+            None => (avail.len(), false),
+        };
+        if !too_long {
+            let content = &avail[..if done { used - 1 } else { used }];
+            if line.len() + content.len() > max {
+                too_long = true;
+                line = Vec::new();
+            } else {
+                line.extend_from_slice(content);
+            }
+        }
+        r.consume(used);
+        if done {
+            break;
+        }
+    }
+    Ok(if !any {
+        Input::End
+    } else if too_long {
+        Input::TooLong
     } else {
-        let f = std::fs::File::open(input).map_err(|e| anyhow::anyhow!("{input}: {e}"))?;
-        Box::new(std::io::BufReader::new(f))
-    };
-    let lines: Vec<String> = reader.lines().collect::<Result<_, _>>()?;
+        if line.last() == Some(&b'\r') {
+            line.pop();
+        }
+        Input::Line(line)
+    })
+}
+
+/// The answer to one input line (`None` for a blank line).
+fn answer(model: &Model, n: usize, input: &Input) -> Option<BatchResult> {
+    let error = |error: String| Some(BatchResult::Error { line: n, error });
+    match input {
+        Input::Line(bytes) => match std::str::from_utf8(bytes) {
+            Ok(text) => (!text.trim().is_empty()).then(|| batch_line(model, text, n)),
+            Err(e) => error(format!(
+                "not UTF-8 text (invalid byte at column {})",
+                e.valid_up_to() + 1
+            )),
+        },
+        Input::TooLong => error(format!(
+            "line longer than {MAX_LINE} bytes: not read (a query is one JSON object a line)"
+        )),
+        Input::End => None,
+    }
+}
+
+/// Answers a chunk of lines in parallel, writes the answers in input order and flushes them.
+fn answer_chunk(
+    model: &Model,
+    chunk: &mut Vec<(usize, Input)>,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
     use rayon::prelude::*;
-    let results: Vec<Option<BatchResult>> = lines
+    let results: Vec<Option<BatchResult>> = chunk
         .par_iter()
-        .enumerate()
-        .map(|(i, l)| (!l.trim().is_empty()).then(|| batch_line(model, l, i + 1)))
+        .map(|(n, input)| answer(model, *n, input))
         .collect();
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    chunk.clear();
     for r in results.into_iter().flatten() {
-        serde_json::to_writer(&mut out, &r)?;
-        writeln!(out)?;
+        serde_json::to_writer(&mut *out, &r)?;
+        out.write_all(b"\n")?;
     }
     out.flush()?;
+    Ok(())
+}
+
+/// `query --batch`: streams. Lines are read as bytes, at most [`CHUNK`] at a time, and answered
+/// before more are read; a chunk also ends when no more input has arrived yet, so a program
+/// feeding queries one by one through a pipe gets each answer without waiting for more.
+fn batch_run(model: &Model, input: &str) -> anyhow::Result<ExitCode> {
+    let source: Box<dyn std::io::Read> = if input == "-" {
+        Box::new(std::io::stdin())
+    } else {
+        Box::new(std::fs::File::open(input).map_err(|e| anyhow::anyhow!("{input}: {e}"))?)
+    };
+    let mut reader = std::io::BufReader::with_capacity(READ_BUFFER, source);
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut chunk = Vec::with_capacity(CHUNK);
+    let mut n = 0;
+    loop {
+        let line = next_line(&mut reader, MAX_LINE)
+            .map_err(|e| anyhow::anyhow!("{input}: reading line {}: {e}", n + 1))?;
+        if line == Input::End {
+            break;
+        }
+        n += 1;
+        chunk.push((n, line));
+        // An empty buffer means the next read may wait for input: answer what has come first.
+        if chunk.len() == CHUNK || reader.buffer().is_empty() {
+            answer_chunk(model, &mut chunk, &mut out)?;
+        }
+    }
+    answer_chunk(model, &mut chunk, &mut out)?;
     Ok(ExitCode::from(exit::OK))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(input: &[u8], max: usize) -> Vec<Input> {
+        let mut r = std::io::BufReader::with_capacity(4, input);
+        let mut out = Vec::new();
+        loop {
+            match next_line(&mut r, max).unwrap() {
+                Input::End => return out,
+                l => out.push(l),
+            }
+        }
+    }
+
+    #[test]
+    fn lines_are_bytes_bounded_and_numbered_by_newlines() {
+        use Input::*;
+        assert_eq!(
+            lines(b"ab\r\n\xff\n\ntoo long here\nlast", 8),
+            vec![
+                Line(b"ab".to_vec()),
+                Line(b"\xff".to_vec()),
+                Line(Vec::new()),
+                TooLong,
+                Line(b"last".to_vec()),
+            ]
+        );
+        assert_eq!(lines(b"", 8), Vec::<Input>::new());
+        assert_eq!(lines(b"12345678\n", 8), vec![Line(b"12345678".to_vec())]);
+        assert_eq!(lines(b"123456789", 8), vec![TooLong]);
+    }
 }

@@ -7,6 +7,7 @@ use super::{Format, ReachArgs, exit};
 use crate::engine::Layer;
 use crate::engine::endpoint::select;
 use crate::engine::reach::{ReachOptions, reach};
+use crate::escape::terminal;
 
 pub fn run(args: &ReachArgs) -> anyhow::Result<ExitCode> {
     let loaded = match super::load(&args.input)? {
@@ -27,7 +28,7 @@ pub fn run(args: &ReachArgs) -> anyhow::Result<ExitCode> {
             match select(model, s) {
                 Ok(m) => *slot = Some(m),
                 Err(e) => {
-                    eprintln!("peerscope: {flag}: {e}");
+                    eprintln!("peerscope: {flag}: {}", terminal(&e.to_string()));
                     return Ok(ExitCode::from(exit::USAGE));
                 }
             }
@@ -52,12 +53,12 @@ pub fn run(args: &ReachArgs) -> anyhow::Result<ExitCode> {
             ]);
             for r in &rows {
                 t.add_row(vec![
-                    r.src_vpc.to_string(),
+                    terminal(r.src_vpc.as_str()).into_owned(),
                     r.src.to_string().replace(", ", "\n"),
-                    r.dst_vpc.to_string(),
+                    terminal(r.dst_vpc.as_str()).into_owned(),
                     r.dst.to_string().replace(", ", "\n"),
                     r.services.to_string(),
-                    r.via.clone(),
+                    terminal(&r.via).into_owned(),
                     match (r.connectable, r.undetermined) {
                         (true, false) => "yes".into(),
                         (false, false) => "no (delivered only)".into(),

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use super::exit;
 use crate::collect::{self, AccountSource, Config, Regions};
+use crate::escape::terminal;
 
 #[derive(Debug, clap::Args)]
 pub struct CollectArgs {
@@ -112,7 +113,7 @@ pub fn run(args: &CollectArgs) -> anyhow::Result<ExitCode> {
             die_of(signal);
         }
         Err(e) => {
-            eprintln!("peerscope: {e}");
+            eprintln!("peerscope: {}", terminal(&e.to_string()));
             return Ok(ExitCode::from(exit::USAGE));
         }
     };
@@ -130,14 +131,20 @@ pub fn run(args: &CollectArgs) -> anyhow::Result<ExitCode> {
         // A refused account id or region name is printed escaped (it may be anything).
         eprintln!(
             "peerscope: {}/{}: not collected: {}",
-            f.account.escape_debug(),
-            f.region.escape_debug(),
-            f.error.as_deref().unwrap_or("unknown error")
+            terminal(&f.account),
+            terminal(&f.region),
+            // AWS's error messages are the remote side's text: shown, never obeyed.
+            terminal(f.error.as_deref().unwrap_or("unknown error"))
         );
     }
     for r in &m.results {
         for w in &r.warnings {
-            eprintln!("peerscope: {}/{}: warning: {w}", r.account, r.region);
+            eprintln!(
+                "peerscope: {}/{}: warning: {}",
+                terminal(&r.account),
+                terminal(&r.region),
+                terminal(w)
+            );
         }
     }
     if !args.quiet || !failed.is_empty() {

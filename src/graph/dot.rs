@@ -21,7 +21,10 @@ pub fn quote(s: &str) -> String {
             '\\' => out.push_str("\\\\"),
             '"' => out.push_str("\\\""),
             '\n' | '\r' => out.push(' '),
-            c if c.is_control() => {}
+            // Other controls and bidi characters as visible escapes, their backslash escaped.
+            c if crate::escape::is_unsafe(c) => {
+                out.push_str(&crate::escape::terminal(&c.to_string()).replace('\\', "\\\\"))
+            }
             c => out.push(c),
         }
     }

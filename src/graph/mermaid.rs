@@ -26,7 +26,9 @@ pub fn text(s: &str) -> String {
             '&' => out.push_str("#amp;"),
             '`' => out.push_str("#96;"),
             '\n' | '\r' => out.push(' '),
-            c if c.is_control() => {}
+            c if crate::escape::is_unsafe(c) => {
+                out.push_str(&crate::escape::terminal(&c.to_string()))
+            }
             c => out.push(c),
         }
     }

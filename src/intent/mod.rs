@@ -560,14 +560,19 @@ fn position(text: &str, offset: usize) -> (usize, usize) {
 }
 
 impl Intent {
-    /// Reads and validates an intent file.
+    /// Reads and validates an intent file (at most the default `--max-file-size`).
     pub fn load(path: &Path) -> Result<Intent, IntentErrors> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
+        Intent::load_limited(path, crate::input::DEFAULT_MAX_FILE_SIZE)
+    }
+
+    /// Reads and validates an intent file of at most `limit` bytes.
+    pub fn load_limited(path: &Path, limit: u64) -> Result<Intent, IntentErrors> {
+        let text = crate::input::read_named_to_string(path, limit).map_err(|e| {
             IntentErrors(vec![IntentError {
                 file: path.to_path_buf(),
                 line: 1,
                 column: 1,
-                message: format!("cannot read: {e}"),
+                message: e.to_string(),
             }])
         })?;
         Intent::parse(path, &text)

@@ -1,7 +1,8 @@
 //! Diff and what-if reporters, in the audit's formats: a table for people, JSON for machines,
 //! Markdown for pull requests, SARIF for code-scanning tools. Each says first whether the
 //! change adds exposure beyond intent or breaks a required flow, then the flows that changed,
-//! then the findings added and resolved.
+//! then the findings added and resolved. Values from the snapshots, the intent and the change
+//! (ids, titles, operations) are escaped for the table and Markdown by [`crate::escape`].
 
 use std::fmt::Write;
 
@@ -9,6 +10,7 @@ use serde_json::{Value, json};
 
 use crate::audit::{Finding, Kind, Severity};
 use crate::diff::{DiffReport, FlowChange, FlowChangeKind};
+use crate::escape::{markdown as md, markdown_code_in_table as md_code, terminal};
 
 /// The output formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -123,7 +125,7 @@ fn table(r: &DiffReport) -> String {
     if !change.is_empty() {
         let _ = writeln!(out, "change:");
         for l in change {
-            let _ = writeln!(out, "  {l}");
+            let _ = writeln!(out, "  {}", terminal(&l));
         }
         let _ = writeln!(out);
     }
@@ -139,10 +141,15 @@ fn table(r: &DiffReport) -> String {
         for f in &r.flows {
             t.add_row(vec![
                 f.kind.as_str().to_owned(),
-                format!("{} {}", f.src_vpc, f.src),
-                format!("{} {} {}", f.dst_vpc, f.dst_subnet, f.dst),
+                format!("{} {}", terminal(f.src_vpc.as_str()), f.src),
+                format!(
+                    "{} {} {}",
+                    terminal(f.dst_vpc.as_str()),
+                    terminal(f.dst_subnet.as_str()),
+                    f.dst
+                ),
                 f.services.to_string(),
-                f.via.clone(),
+                terminal(&f.via).into_owned(),
                 mark(f),
             ]);
         }
@@ -160,29 +167,25 @@ fn table(r: &DiffReport) -> String {
             t.add_row(vec![
                 f.severity.to_string(),
                 f.kind.as_str().to_owned(),
-                f.title.clone(),
-                f.fingerprint.clone(),
+                terminal(&f.title).into_owned(),
+                terminal(&f.fingerprint).into_owned(),
             ]);
         }
         let _ = writeln!(out, "{title}:\n{t}");
     }
-    let _ = writeln!(out, "{}", verdict(r));
+    let _ = writeln!(out, "{}", terminal(&verdict(r)));
     out
-}
-
-fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
 }
 
 fn markdown(r: &DiffReport) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "## peerscope: impact of the change\n");
-    let _ = writeln!(out, "{}\n", verdict(r));
+    let _ = writeln!(out, "{}\n", md(&verdict(r)));
     let change = change_lines(r);
     if !change.is_empty() {
         let _ = writeln!(out, "<details><summary>Operations</summary>\n");
         for l in change {
-            let _ = writeln!(out, "- {}", cell(&l));
+            let _ = writeln!(out, "- {}", md(&l));
         }
         let _ = writeln!(out, "\n</details>\n");
     }
@@ -195,15 +198,15 @@ fn markdown(r: &DiffReport) -> String {
         for f in &r.flows {
             let _ = writeln!(
                 out,
-                "| {} | `{}` {} | `{}` `{}` {} | {} | {} | {} |",
+                "| {} | {} {} | {} {} {} | {} | {} | {} |",
                 f.kind.as_str(),
-                f.src_vpc,
+                md_code(f.src_vpc.as_str()),
                 f.src,
-                f.dst_vpc,
-                f.dst_subnet,
+                md_code(f.dst_vpc.as_str()),
+                md_code(f.dst_subnet.as_str()),
                 f.dst,
                 f.services,
-                f.via,
+                md(&f.via),
                 mark(f)
             );
         }
@@ -225,8 +228,8 @@ fn markdown(r: &DiffReport) -> String {
                 "| {} | `{}` | {} | {} |",
                 f.severity,
                 f.kind,
-                cell(&f.title),
-                cell(&f.tighten)
+                md(&f.title),
+                md(&f.tighten)
             );
         }
         let _ = writeln!(out);

@@ -1,6 +1,7 @@
 //! The inventory `peerscope check` prints: object counts per account and region, peerings by
 //! status, prefix lists, the VPCs known only from peering records (unseen peers), and every
-//! diagnostic.
+//! diagnostic. The text rendering shows values from the snapshot through
+//! [`crate::escape::terminal`].
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -8,6 +9,7 @@ use std::fmt::Write;
 use serde::Serialize;
 
 use crate::diagnostics::{Diagnostic, Severity, count};
+use crate::escape::terminal;
 use crate::model::{AccountId, Damage, Model, Region, UnseenVpc};
 use crate::snapshot::Loaded;
 
@@ -172,8 +174,8 @@ impl Inventory {
         ]);
         let row = |a: &str, r: &str, c: &Counts| {
             vec![
-                a.to_owned(),
-                r.to_owned(),
+                terminal(a).into_owned(),
+                terminal(r).into_owned(),
                 c.vpcs.to_string(),
                 c.subnets.to_string(),
                 c.route_tables.to_string(),
@@ -195,7 +197,7 @@ impl Inventory {
         let peerings: Vec<String> = self
             .peerings
             .iter()
-            .map(|(s, n)| format!("{n} {s}"))
+            .map(|(s, n)| format!("{n} {}", terminal(s)))
             .collect();
         let _ = writeln!(
             out,
@@ -218,15 +220,20 @@ impl Inventory {
                 t.add_row(vec![
                     u.account
                         .as_ref()
-                        .map(|a| a.to_string())
+                        .map(|a| terminal(a.as_str()).into_owned())
                         .unwrap_or_else(|| "unknown".into()),
                     u.region
                         .as_ref()
-                        .map(|r| r.to_string())
+                        .map(|r| terminal(r.as_str()).into_owned())
                         .unwrap_or_else(|| "unknown".into()),
-                    u.id.to_string(),
+                    terminal(u.id.as_str()).into_owned(),
                     list(u.cidrs.iter().map(|c| c.to_string()).collect()),
-                    list(u.peerings.iter().map(|p| p.to_string()).collect()),
+                    list(
+                        u.peerings
+                            .iter()
+                            .map(|p| terminal(p.as_str()).into_owned())
+                            .collect(),
+                    ),
                 ]);
             }
             let _ = writeln!(

@@ -33,6 +33,9 @@ pub const CHANGES: &str = "changes";
 
 /// Lists the snapshot's `*.json` files in sorted order (hidden folders skipped, symlinked
 /// folders not followed), excluding the root's `manifest.json` and its `changes/` folder.
+/// Every entry named `*.json` that is not a folder is listed, whatever its type: the loader
+/// reads only regular files ([`crate::input::read_regular`]) and reports the others, so a
+/// device or FIFO among the files is named in a diagnostic rather than silently skipped.
 pub fn list_files(root: &Path) -> io::Result<Vec<SnapshotFile>> {
     let mut out = Vec::new();
     walk(root, root, 0, &mut out)?;
@@ -62,7 +65,7 @@ fn walk(root: &Path, dir: &Path, depth: usize, out: &mut Vec<SnapshotFile>) -> i
                 continue;
             }
             walk(root, &path, depth + 1, out)?;
-        } else if (ty.is_file() || ty.is_symlink()) && name.ends_with(".json") {
+        } else if name.ends_with(".json") {
             if depth == 0 && name == MANIFEST {
                 continue;
             }

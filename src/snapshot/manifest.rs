@@ -187,13 +187,20 @@ pub fn is_owned_name(name: &str) -> bool {
 /// Reads `<root>/manifest.json`: `Ok(None)` when there is none, `Err` with a message when it
 /// cannot be read or parsed.
 pub fn read(root: &Path) -> Result<Option<Manifest>, String> {
+    read_limited(root, crate::input::DEFAULT_MAX_FILE_SIZE)
+}
+
+/// [`read`], reading only a regular file of at most `limit` bytes.
+pub fn read_limited(root: &Path, limit: u64) -> Result<Option<Manifest>, String> {
     let path = root.join(super::layout::MANIFEST);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(format!("cannot read: {e}")),
+    let bytes = match crate::input::read_regular(&path, limit) {
+        Ok(b) => b,
+        Err(crate::input::ReadError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(None);
+        }
+        Err(e) => return Err(e.to_string()),
     };
-    serde_json::from_str(&text)
+    serde_json::from_slice(&bytes)
         .map(Some)
         .map_err(|e| format!("not a peerscope manifest: {e}"))
 }

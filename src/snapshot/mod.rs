@@ -62,8 +62,31 @@ pub enum LoadError {
     NothingRecognisable(PathBuf),
 }
 
-/// Loads the snapshot under `root`.
+/// How to load: the limits that keep a hostile folder from costing unbounded resources.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LoadOptions {
+    /// The largest file read, in bytes (`--max-file-size`); a larger one is an `io` error
+    /// naming the file, and is not read. Reading stops at this size even if the file grows.
+    pub max_file_size: u64,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            max_file_size: crate::input::DEFAULT_MAX_FILE_SIZE,
+        }
+    }
+}
+
+/// Loads the snapshot under `root` with the default [`LoadOptions`].
 pub fn load(root: &Path) -> Result<Loaded, LoadError> {
+    load_with(root, &LoadOptions::default())
+}
+
+/// Loads the snapshot under `root`. Only regular files are read (a symlink to one is fine): a
+/// `*.json` that is a device, FIFO, socket or folder is an `io` error diagnostic naming it, and
+/// is never opened; so is a file larger than `opts.max_file_size`.
+pub fn load_with(root: &Path, opts: &LoadOptions) -> Result<Loaded, LoadError> {
     if !root.is_dir() {
         return Err(LoadError::NotAFolder(root.to_path_buf()));
     }
@@ -74,28 +97,30 @@ pub fn load(root: &Path) -> Result<Loaded, LoadError> {
     // Parse in parallel; build in path order so the result is deterministic.
     let parsed: Vec<_> = files
         .par_iter()
-        .map(|f| match std::fs::read(&f.path) {
-            Ok(bytes) => {
-                let (contents, diags) = match std::str::from_utf8(&bytes) {
-                    Ok(text) => parse::parse_file(text),
-                    Err(e) => (
-                        parse::FileContents::default(),
-                        vec![Diagnostic::error(
-                            Code::MalformedJson,
-                            format!(
-                                "not UTF-8 text (invalid byte at offset {})",
-                                e.valid_up_to()
-                            ),
-                        )],
-                    ),
-                };
-                (contents, diags)
-            }
-            Err(e) => (
-                parse::FileContents::default(),
-                vec![Diagnostic::error(Code::Io, format!("cannot read: {e}"))],
-            ),
-        })
+        .map(
+            |f| match crate::input::read_regular(&f.path, opts.max_file_size) {
+                Ok(bytes) => {
+                    let (contents, diags) = match std::str::from_utf8(&bytes) {
+                        Ok(text) => parse::parse_file(text),
+                        Err(e) => (
+                            parse::FileContents::default(),
+                            vec![Diagnostic::error(
+                                Code::MalformedJson,
+                                format!(
+                                    "not UTF-8 text (invalid byte at offset {})",
+                                    e.valid_up_to()
+                                ),
+                            )],
+                        ),
+                    };
+                    (contents, diags)
+                }
+                Err(e) => (
+                    parse::FileContents::default(),
+                    vec![Diagnostic::error(Code::Io, e.to_string())],
+                ),
+            },
+        )
         .collect();
     let mut builder = build::Builder::new();
     let mut diagnostics = Vec::new();
@@ -120,7 +145,7 @@ pub fn load(root: &Path) -> Result<Loaded, LoadError> {
         return Err(LoadError::NothingRecognisable(root.to_path_buf()));
     }
     diagnostics.extend(more);
-    diagnostics.extend(partial_snapshot(root));
+    diagnostics.extend(partial_snapshot(root, opts.max_file_size));
     diagnostics.sort();
     model.damage = damage::assess(&model, &diagnostics, &files);
     Ok(Loaded {
@@ -137,8 +162,8 @@ pub fn load(root: &Path) -> Result<Loaded, LoadError> {
 /// because reachability involving them is unknown. A manifest that says its run did not finish
 /// (`complete: false`, left by a `snapshot` or `gen` stopped while replacing an earlier snapshot)
 /// is an error: the folder may mix two runs.
-fn partial_snapshot(root: &Path) -> Vec<Diagnostic> {
-    match manifest::read(root) {
+fn partial_snapshot(root: &Path, max_file_size: u64) -> Vec<Diagnostic> {
+    match manifest::read_limited(root, max_file_size) {
         Ok(None) => Vec::new(),
         Ok(Some(m)) => (!m.complete)
             .then(|| {

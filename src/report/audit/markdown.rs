@@ -1,22 +1,21 @@
-//! The audit as Markdown, fit for a pull-request comment.
+//! The audit as Markdown, fit for a pull-request comment. Every value from the snapshot or the
+//! intent (ids, titles that quote zone names and `why` texts, details) goes through
+//! [`crate::escape`]: no HTML, no markup, no mentions or issue references.
 
 use std::fmt::Write;
 
 use super::{Context, Reporter};
 use crate::audit::AuditReport;
+use crate::escape::{markdown as text, markdown_code, markdown_code_in_table};
 
 pub struct Markdown;
-
-fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
-}
 
 impl Reporter for Markdown {
     fn render(&self, report: &AuditReport, _ctx: &Context) -> String {
         let mut out = String::new();
         let _ = writeln!(out, "## peerscope audit\n");
         if let Some(b) = super::damage_banner(report) {
-            let _ = writeln!(out, "> [!CAUTION]\n> {}\n", cell(&b));
+            let _ = writeln!(out, "> [!CAUTION]\n> {}\n", text(&b));
         }
         if report.findings.is_empty() {
             let _ = writeln!(out, "No findings ({} layer).", report.layer);
@@ -37,7 +36,7 @@ impl Reporter for Markdown {
             report
                 .intent
                 .as_ref()
-                .map(|i| format!(", intent `{i}`"))
+                .map(|i| format!(", intent {}", markdown_code(i)))
                 .unwrap_or_default()
         );
         let _ = writeln!(
@@ -48,12 +47,12 @@ impl Reporter for Markdown {
         for f in &report.findings {
             let _ = writeln!(
                 out,
-                "| {} | `{}` | {} | {} | `{}` |",
+                "| {} | `{}` | {} | {} | {} |",
                 f.severity,
                 f.kind,
-                cell(&super::title_of(f)),
-                cell(&f.tighten),
-                f.fingerprint
+                text(&super::title_of(f)),
+                text(&f.tighten),
+                markdown_code_in_table(&f.fingerprint)
             );
         }
         let _ = writeln!(
@@ -61,9 +60,20 @@ impl Reporter for Markdown {
             "\n<details><summary>Components per finding</summary>\n"
         );
         for f in &report.findings {
-            let _ = writeln!(out, "- `{}` {}", f.fingerprint, cell(&f.title));
+            let _ = writeln!(
+                out,
+                "- {} {}",
+                markdown_code(&f.fingerprint),
+                text(&f.title)
+            );
             for c in &f.components {
-                let _ = writeln!(out, "  - {} `{}`: {}", c.kind, c.id, cell(&c.detail));
+                let _ = writeln!(
+                    out,
+                    "  - {} {}: {}",
+                    text(&c.kind),
+                    markdown_code(&c.id),
+                    text(&c.detail)
+                );
             }
         }
         let _ = writeln!(out, "\n</details>");

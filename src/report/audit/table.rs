@@ -2,7 +2,8 @@
 //!
 //! [`Reporter::render`] gives the plain table (what golden files and pipes get);
 //! [`Table::render_with_colour`] colours the severity column, for a terminal — the CLI decides
-//! (stdout a terminal and `NO_COLOR` unset).
+//! (stdout a terminal and `NO_COLOR` unset). Values from the snapshot or the intent are shown
+//! through [`crate::escape::terminal`], so the only escape sequences are the table's own colours.
 
 use std::fmt::Write;
 
@@ -10,6 +11,7 @@ use comfy_table::{Attribute, Cell, Color};
 
 use super::{Context, Reporter};
 use crate::audit::{AuditReport, Severity};
+use crate::escape::terminal;
 
 pub struct Table;
 
@@ -62,9 +64,9 @@ impl Table {
             t.add_row(vec![
                 severity_cell(f.severity, colour),
                 Cell::new(f.kind),
-                Cell::new(super::title_of(f)),
-                Cell::new(&f.tighten),
-                Cell::new(&f.fingerprint),
+                Cell::new(terminal(&super::title_of(f))),
+                Cell::new(terminal(&f.tighten)),
+                Cell::new(terminal(&f.fingerprint)),
             ]);
         }
         let _ = writeln!(out, "{t}");
@@ -83,7 +85,7 @@ impl Table {
             report
                 .intent
                 .as_ref()
-                .map(|i| format!(", intent {i}"))
+                .map(|i| format!(", intent {}", terminal(i)))
                 .unwrap_or_else(|| ", no intent: hygiene only".into())
         );
         if let Some(b) = banner {
@@ -124,6 +126,25 @@ mod tests {
             ],
             summary: Default::default(),
             damage: None,
+        }
+    }
+
+    #[test]
+    fn coloured_or_not_the_only_escapes_are_the_tables_own() {
+        let mut r = report();
+        r.findings[0].title = "a \u{1b}[2J\u{1b}]0;pwned\u{7} title \u{202e}".into();
+        r.findings[0].tighten = "line\nforged: DELIVERED".into();
+        for colour in [false, true] {
+            let out = Table.render_with_colour(&r, &Context::default(), colour);
+            assert!(
+                out.contains("a \\x1b[2J\\x1b]0;pwned\\x07 title \\u{202e}"),
+                "{out}"
+            );
+            assert!(out.contains("line\\nforged: DELIVERED"), "{out}");
+            assert!(
+                !out.contains("\u{1b}[2J") && !out.contains('\u{202e}'),
+                "{out}"
+            );
         }
     }
 
