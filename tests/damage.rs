@@ -432,6 +432,23 @@ fn null_lists_are_damage_not_empty_lists() {
 }
 
 #[test]
+fn a_null_response_list_is_damage_not_none() {
+    let dir = Dir::new();
+    let root = hub_with(&dir, HUB_NACLS, |d| d["NetworkAcls"] = Value::Null);
+    let loaded = snapshot::load(&root).unwrap();
+    assert!(
+        loaded
+            .diagnostics
+            .iter()
+            .any(|d| d.is_damage() && d.message.starts_with("NetworkAcls is null")),
+        "{:#?}",
+        loaded.diagnostics
+    );
+    // Without the ACLs the hub's subnets would go unfiltered: the hub's VPC is damaged.
+    assert!(!loaded.model.damage.is_empty() && !loaded.model.damage.everywhere);
+}
+
+#[test]
 fn impossible_data_is_an_error_naming_both_objects() {
     let dir = Dir::new();
     let base = hub_with(&dir, HUB_NACLS, |_| {});

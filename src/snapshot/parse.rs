@@ -261,9 +261,20 @@ where
     A: MapAccess<'de>,
     T: DeserializeOwned,
 {
+    // AWS never answers `null` for a response's list: the objects of that kind are unknown,
+    // which is damage (docs/failure-policy.md), never "none".
+    let null = |diags: &mut Vec<Diagnostic>| {
+        diags.push(Diagnostic::error(
+            Code::InvalidValue,
+            format!("{key} is null: the objects of this kind are unknown (read as none, and answers that depend on them are refused or marked undetermined)"),
+        ));
+    };
     match mode {
         Mode::Fast => {
             let items: Option<Vec<T>> = map.next_value()?;
+            if items.is_none() {
+                null(diags);
+            }
             Ok(items
                 .unwrap_or_default()
                 .into_iter()
@@ -273,6 +284,9 @@ where
         }
         Mode::Tolerant => {
             let raws: Option<Vec<&'de RawValue>> = map.next_value()?;
+            if raws.is_none() {
+                null(diags);
+            }
             let mut out = Vec::new();
             for (index, raw) in raws.unwrap_or_default().into_iter().enumerate() {
                 match serde_json::from_str::<T>(raw.get()) {
