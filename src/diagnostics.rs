@@ -208,6 +208,9 @@ impl Diagnostic {
                     // Error-level only for a folder left midway while a snapshot was replaced
                     // (its manifest says `complete: false`): old and new accounts mixed.
                     | Code::PartialSnapshot
+                    // Error level: two objects claim what only one can have (two route tables
+                    // or ACLs associated with one subnet); which AWS uses is unknown.
+                    | Code::ConflictingDuplicate
             )
     }
 }

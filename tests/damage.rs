@@ -578,3 +578,62 @@ fn every_analysis_command_refuses_a_damaged_snapshot_and_marks_it_when_allowed()
         assert!(marked, "{format}: {}", run.stdout);
     }
 }
+
+#[test]
+fn lost_associations_rules_and_lists_are_damage() {
+    type Edit = fn(&mut Value);
+    let cases: [(&str, &str, Edit); 6] = [
+        (HUB_NACLS, "is not a list", |d| {
+            d["NetworkAcls"] = serde_json::json!({"0": {}})
+        }),
+        (HUB_NACLS, "association has no SubnetId", |d| {
+            for a in d["NetworkAcls"].as_array_mut().unwrap() {
+                if let Some(x) = a["Associations"].get_mut(0) {
+                    x.as_object_mut().unwrap().remove("SubnetId");
+                }
+            }
+        }),
+        (
+            "111111111111/us-east-1/describe-route-tables.json",
+            "names neither a subnet",
+            |d| {
+                d["RouteTables"][0]["Associations"]
+                    .as_array_mut()
+                    .unwrap()
+                    .push(serde_json::json!({"RouteTableAssociationId": "rtbassoc-0aaaaaaaa", "Main": false}));
+            },
+        ),
+        (
+            "111111111111/us-east-1/describe-security-groups.json",
+            "IpRanges is null",
+            |d| d["SecurityGroups"][0]["IpPermissions"][0]["IpRanges"] = Value::Null,
+        ),
+        (
+            "111111111111/us-east-1/describe-security-groups.json",
+            "IpRanges entry has no CidrIp",
+            |d| {
+                d["SecurityGroups"][0]["IpPermissions"][0]["IpRanges"] =
+                    serde_json::json!([{"Description": "no cidr"}])
+            },
+        ),
+        (
+            "111111111111/us-east-1/describe-network-interfaces.json",
+            "Groups is null",
+            |d| d["NetworkInterfaces"][0]["Groups"] = Value::Null,
+        ),
+    ];
+    for (file, want, edit) in cases {
+        let dir = Dir::new();
+        let root = hub_with(&dir, file, edit);
+        let loaded = snapshot::load(&root).unwrap();
+        assert!(
+            loaded
+                .diagnostics
+                .iter()
+                .any(|d| d.is_damage() && d.message.contains(want)),
+            "{want}: {:#?}",
+            loaded.diagnostics
+        );
+        assert!(!loaded.model.damage.is_empty(), "{want}");
+    }
+}

@@ -300,12 +300,14 @@ fn targets<'m>(
                 }
             }
             RouteTarget::Peering(pcx) => {
+                // An unseen VPC is never a destination (step 23), even when damaged data
+                // gives it subnets.
                 let Some(peer) = model
                     .peerings
                     .get(pcx)
                     .filter(|c| c.is_active())
                     .and_then(|c| c.peer_of(class.vpc))
-                    .filter(|p| wanted(&p.vpc))
+                    .filter(|p| wanted(&p.vpc) && model.unseen_vpc(&p.vpc).is_none())
                 else {
                     continue;
                 };

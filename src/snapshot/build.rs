@@ -420,6 +420,15 @@ impl Builder {
             if !association_counts(a.association_state.as_ref()) {
                 continue;
             }
+            if a.main != Some(true) && a.subnet_id.is_none() && a.gateway_id.is_none() {
+                // Which subnet uses the table is unknown: it would silently fall back to the
+                // main table.
+                self.diags.push(at.diag(
+                    Severity::Error,
+                    Code::MissingField,
+                    "an association names neither a subnet, a gateway nor Main: which subnet uses this table is unknown",
+                ));
+            }
             if a.main == Some(true) {
                 main = true;
             }
@@ -561,6 +570,14 @@ impl Builder {
         // Rule numbers are unique per direction in AWS; a stable sort keeps file order otherwise.
         ingress.sort_by_key(|e| e.rule_number);
         egress.sort_by_key(|e| e.rule_number);
+        if a.associations.iter().any(|s| s.subnet_id.is_none()) {
+            // The subnet would silently fall back to its VPC's default ACL.
+            self.diags.push(at.diag(
+                Severity::Error,
+                Code::MissingField,
+                "an association has no SubnetId: which subnet this ACL filters is unknown",
+            ));
+        }
         let mut subnets: Vec<SubnetId> = a
             .associations
             .iter()
@@ -792,25 +809,49 @@ impl Builder {
                     icmp,
                 });
             };
-            for r in &p.ip_ranges {
-                if let Some(c) = r
-                    .cidr_ip
-                    .as_deref()
-                    .and_then(|c| cidr(c, &at, "CidrIp", &mut self.diags))
-                {
-                    push(RulePeer::Cidr(c), r.description.clone());
+            for (list, null) in [
+                ("IpRanges", p.ip_ranges.null),
+                ("Ipv6Ranges", p.ipv6_ranges.null),
+                ("PrefixListIds", p.prefix_list_ids.null),
+                ("UserIdGroupPairs", p.user_id_group_pairs.null),
+            ] {
+                if null {
+                    self.diags.push(at.diag(
+                        Severity::Error,
+                        Code::InvalidValue,
+                        format!("{list} is null: whom the rule admits is unknown"),
+                    ));
                 }
             }
-            for r in &p.ipv6_ranges {
-                if let Some(c) = r
-                    .cidr_ipv6
-                    .as_deref()
-                    .and_then(|c| cidr(c, &at, "CidrIpv6", &mut self.diags))
-                {
-                    push(RulePeer::Cidr(c), r.description.clone());
+            for r in p.ip_ranges.iter() {
+                match r.cidr_ip.as_deref() {
+                    Some(c) => {
+                        if let Some(c) = cidr(c, &at, "CidrIp", &mut self.diags) {
+                            push(RulePeer::Cidr(c), r.description.clone());
+                        }
+                    }
+                    None => self.diags.push(at.diag(
+                        Severity::Error,
+                        Code::MissingField,
+                        "IpRanges entry has no CidrIp",
+                    )),
                 }
             }
-            for r in &p.prefix_list_ids {
+            for r in p.ipv6_ranges.iter() {
+                match r.cidr_ipv6.as_deref() {
+                    Some(c) => {
+                        if let Some(c) = cidr(c, &at, "CidrIpv6", &mut self.diags) {
+                            push(RulePeer::Cidr(c), r.description.clone());
+                        }
+                    }
+                    None => self.diags.push(at.diag(
+                        Severity::Error,
+                        Code::MissingField,
+                        "Ipv6Ranges entry has no CidrIpv6",
+                    )),
+                }
+            }
+            for r in p.prefix_list_ids.iter() {
                 match &r.prefix_list_id {
                     Some(pl) => push(
                         RulePeer::PrefixList(PrefixListId::new(pl)),
@@ -823,7 +864,7 @@ impl Builder {
                     )),
                 }
             }
-            for r in &p.user_id_group_pairs {
+            for r in p.user_id_group_pairs.iter() {
                 match &r.group_id {
                     Some(g) => {
                         self.group_refs.push(GroupRef {
@@ -882,6 +923,13 @@ impl Builder {
         // The primary private address stays first: it names the interface in `query`.
         let mut seen = std::collections::HashSet::new();
         addresses.retain(|a| seen.insert(*a));
+        if e.groups.null || e.groups.iter().any(|g| g.group_id.is_none()) {
+            self.diags.push(at.diag(
+                Severity::Error,
+                Code::InvalidValue,
+                "Groups is null or names a group without GroupId: the interface's security groups are unknown",
+            ));
+        }
         let mut groups: Vec<SecurityGroupId> = e
             .groups
             .iter()

@@ -34,6 +34,21 @@ pub fn assess(model: &Model, diags: &[Diagnostic], files: &[SnapshotFile]) -> Da
         }
         out.vpcs.extend(vpcs);
     }
+    // A flow from an unseen VPC depends on every record of its connections, and a damaged
+    // record may be gone from the model: an unseen VPC peered with a damaged VPC is damaged.
+    let touched: Vec<VpcId> = model
+        .unseen_vpcs()
+        .values()
+        .filter(|u| {
+            u.peerings.iter().any(|p| {
+                model.peerings.get(p).is_some_and(|c| {
+                    out.vpcs.contains(&c.requester.vpc) || out.vpcs.contains(&c.accepter.vpc)
+                })
+            })
+        })
+        .map(|u| u.id.clone())
+        .collect();
+    out.vpcs.extend(touched);
     out
 }
 

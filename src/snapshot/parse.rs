@@ -283,7 +283,26 @@ where
                 .collect())
         }
         Mode::Tolerant => {
-            let raws: Option<Vec<&'de RawValue>> = map.next_value()?;
+            // A value that is not a list (a map, a string) loses this key's objects, not the
+            // file's other keys: damage, reported at its position.
+            let value: &'de RawValue = map.next_value()?;
+            let raws: Option<Vec<&'de RawValue>> = match serde_json::from_str(value.get()) {
+                Ok(r) => r,
+                Err(e) => {
+                    let (line, column) = absolute_position(text, value.get(), &e);
+                    diags.push(
+                        Diagnostic::error(
+                            Code::InvalidValue,
+                            format!(
+                                "{key} is not a list ({}): the objects of this kind are unknown",
+                                describe_json_error(&e)
+                            ),
+                        )
+                        .at(line, column),
+                    );
+                    return Ok(Vec::new());
+                }
+            };
             if raws.is_none() {
                 null(diags);
             }

@@ -144,6 +144,8 @@ pub struct RouteTableAssociation {
     pub route_table_association_id: Option<String>,
     pub main: Option<bool>,
     pub subnet_id: Option<String>,
+    /// An edge association (a gateway route table): not a subnet's.
+    pub gateway_id: Option<String>,
     pub association_state: Option<StateHolder>,
 }
 
@@ -259,14 +261,14 @@ pub struct IpPermission {
     pub ip_protocol: Option<Lenient>,
     pub from_port: Option<i64>,
     pub to_port: Option<i64>,
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub ip_ranges: Vec<IpRange>,
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub ipv6_ranges: Vec<Ipv6Range>,
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub prefix_list_ids: Vec<PrefixListIdRef>,
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub user_id_group_pairs: Vec<UserIdGroupPair>,
+    #[serde(default)]
+    pub ip_ranges: Listed<IpRange>,
+    #[serde(default)]
+    pub ipv6_ranges: Listed<Ipv6Range>,
+    #[serde(default)]
+    pub prefix_list_ids: Listed<PrefixListIdRef>,
+    #[serde(default)]
+    pub user_id_group_pairs: Listed<UserIdGroupPair>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -322,8 +324,8 @@ pub struct NetworkInterface {
     pub private_ip_addresses: Vec<PrivateIpAddress>,
     #[serde(default, deserialize_with = "null_as_default")]
     pub ipv6_addresses: Vec<Ipv6Address>,
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub groups: Vec<GroupIdentifier>,
+    #[serde(default)]
+    pub groups: Listed<GroupIdentifier>,
     pub attachment: Option<Attachment>,
     pub description: Option<String>,
     #[serde(default, deserialize_with = "null_as_default")]
