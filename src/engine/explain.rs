@@ -422,6 +422,71 @@ fn sg_decides<'m>(
         })
 }
 
+/// Full layer: the interface holding `dst` in the subnet reached (`Ok(None)` in the network
+/// layer); `Err` marks the last hop as the one that drops the flow on no-eni.
+fn destination_eni<'m>(
+    model: &'m Model,
+    sd: &Subnet,
+    dst: IpAddr,
+    layer: Layer,
+    path: &mut [Hop],
+) -> Result<Option<&'m NetworkInterface>, ()> {
+    if layer == Layer::Network {
+        return Ok(None);
+    }
+    match model
+        .index()
+        .enis_at(&sd.id, dst)
+        .first()
+        .and_then(|e| model.network_interfaces.get(e))
+    {
+        Some(e) => Ok(Some(e)),
+        None => {
+            if let Some(last) = path.last_mut() {
+                last.passed = false;
+                last.detail = format!("no network interface holds {dst}");
+            }
+            Err(())
+        }
+    }
+}
+
+/// Step 7's ingress half: does one of `de`'s groups admit the packet from `src` (carried by
+/// `other`, or by no interface for a source in an unseen VPC)? Pushes the deciding group, or
+/// every group of `de` as failing.
+fn destination_groups_admit(
+    model: &Model,
+    de: &NetworkInterface,
+    src: IpAddr,
+    other: Option<&NetworkInterface>,
+    proto: u8,
+    port: Option<u16>,
+    path: &mut Vec<Hop>,
+) -> bool {
+    match sg_decides(model, de, false, src, other, proto, port) {
+        Some((sg, rule)) => {
+            path.push(hop(
+                HopKind::DestinationSecurityGroup,
+                sg.id.as_str(),
+                &format!("ingress {rule}"),
+                true,
+            ));
+            true
+        }
+        None => {
+            for g in &de.groups {
+                path.push(hop(
+                    HopKind::DestinationSecurityGroup,
+                    g.as_str(),
+                    "no ingress rule matches",
+                    false,
+                ));
+            }
+            false
+        }
+    }
+}
+
 /// The packet reaches `vpc`: the subnet holding `dst` receives it (no further routing there),
 /// or no subnet does and the flow dies on no-subnet.
 fn arrive<'m>(
@@ -573,22 +638,9 @@ fn evaluate(model: &Model, flow: &Flow, layer: Layer) -> Result<Explanation, Exp
         Err(reason) => return Ok(dropped(reason, path)),
     };
     // Full layer: an interface must hold the destination address in the subnet reached.
-    let dst_eni = match layer {
-        Layer::Network => None,
-        Layer::Full => match ix
-            .enis_at(&sd.id, flow.dst)
-            .first()
-            .and_then(|e| model.network_interfaces.get(e))
-        {
-            Some(e) => Some(e),
-            None => {
-                if let Some(last) = path.last_mut() {
-                    last.passed = false;
-                    last.detail = format!("no network interface holds {}", flow.dst);
-                }
-                return Ok(dropped(Reason::NoEni, path));
-            }
-        },
+    let dst_eni = match destination_eni(model, sd, flow.dst, layer, &mut path) {
+        Ok(e) => e,
+        Err(()) => return Ok(dropped(Reason::NoEni, path)),
     };
     let crosses = ss.id != sd.id;
     let (proto, src, dst) = (flow.proto, flow.src, flow.dst);
@@ -638,24 +690,8 @@ fn evaluate(model: &Model, flow: &Flow, layer: Layer) -> Result<Explanation, Exp
         }
     }
     if let (Some(se), Some(de)) = (src_eni, dst_eni) {
-        match sg_decides(model, de, false, src, Some(se), proto, port) {
-            Some((sg, rule)) => path.push(hop(
-                HopKind::DestinationSecurityGroup,
-                sg.id.as_str(),
-                &format!("ingress {rule}"),
-                true,
-            )),
-            None => {
-                for g in &de.groups {
-                    path.push(hop(
-                        HopKind::DestinationSecurityGroup,
-                        g.as_str(),
-                        "no ingress rule matches",
-                        false,
-                    ));
-                }
-                return Ok(dropped(Reason::SgIngress, path));
-            }
+        if !destination_groups_admit(model, de, src, Some(se), proto, port, &mut path) {
+            return Ok(dropped(Reason::SgIngress, path));
         }
         path.push(hop(
             HopKind::DestinationEni,
@@ -830,23 +866,9 @@ fn unseen_candidate(
         Ok((sd, _)) => sd,
         Err(reason) => return dropped(reason, path),
     };
-    let dst_eni = match layer {
-        Layer::Network => None,
-        Layer::Full => match model
-            .index()
-            .enis_at(&sd.id, dst)
-            .first()
-            .and_then(|e| model.network_interfaces.get(e))
-        {
-            Some(e) => Some(e),
-            None => {
-                if let Some(last) = path.last_mut() {
-                    last.passed = false;
-                    last.detail = format!("no network interface holds {dst}");
-                }
-                return dropped(Reason::NoEni, path);
-            }
-        },
+    let dst_eni = match destination_eni(model, sd, dst, layer, &mut path) {
+        Ok(e) => e,
+        Err(()) => return dropped(Reason::NoEni, path),
     };
     let (ok, id, detail) = nacl_decides(model, &sd.id, false, src, proto, port);
     path.push(hop(
@@ -859,24 +881,8 @@ fn unseen_candidate(
         return dropped(Reason::NaclIngress, path);
     }
     if let Some(de) = dst_eni {
-        match sg_decides(model, de, false, src, None, proto, port) {
-            Some((sg, rule)) => path.push(hop(
-                HopKind::DestinationSecurityGroup,
-                sg.id.as_str(),
-                &format!("ingress {rule}"),
-                true,
-            )),
-            None => {
-                for g in &de.groups {
-                    path.push(hop(
-                        HopKind::DestinationSecurityGroup,
-                        g.as_str(),
-                        "no ingress rule matches",
-                        false,
-                    ));
-                }
-                return dropped(Reason::SgIngress, path);
-            }
+        if !destination_groups_admit(model, de, src, None, proto, port, &mut path) {
+            return dropped(Reason::SgIngress, path);
         }
         path.push(hop(
             HopKind::DestinationEni,
