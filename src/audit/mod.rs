@@ -854,56 +854,15 @@ fn requirements(
                         via: String::new(),
                     };
                     let why = req.why.as_deref().unwrap_or("required");
-                    if reason == Some(Reason::UnseenPeer) {
-                        // Your side delivers it to the peering; what happens beyond is unknown
-                        // (semantics step 23): reported, not called broken.
-                        let pcx = components
-                            .iter()
-                            .rfind(|c| c.kind == "peering")
-                            .map(|c| c.id.clone())
-                            .unwrap_or_default();
-                        findings.push(Finding {
-                            kind: Kind::RequirementToUnseenPeer,
-                            severity: Severity::Info,
-                            fingerprint: fingerprint(&[
-                                Kind::RequirementToUnseenPeer.as_str(),
-                                &req.from,
-                                &req.to,
-                                sv.as_str(),
-                                dv.as_str(),
-                                &b.src.to_string(),
-                                &b.dst.to_string(),
-                                &b.svc.to_string(),
-                            ]),
-                            title: format!(
-                                "required {} → {} {} ({why}) leaves over {pcx} to unseen {dv}: your side routes it there; whether it arrives is decided in the peer's account [{sv} {} → {dv} {}]",
-                                req.from, req.to, b.svc, b.src, b.dst,
-                            ),
-                            flows: Some(flows),
-                            reason,
-                            tighten: format!(
-                                "nothing on your side; confirm with the owner of {dv} that its routes, NACLs and security groups admit {} from {}",
-                                b.svc, b.src
-                            ),
-                            components,
-                            rule: Some(req.at.clone()),
-                            undetermined: false,
-                        });
-                        continue;
-                    }
-                    let title = format!(
-                        "required {} → {} {} ({why}) is not connectable: {} [{sv} {} → {dv} {}]",
-                        req.from,
-                        req.to,
-                        b.svc,
-                        reason
-                            .map(|r| r.to_string())
-                            .unwrap_or_else(|| "unknown".into()),
-                        b.src,
-                        b.dst,
-                    );
+                    // Into an unseen VPC your side delivers it to the peering; what happens
+                    // beyond is unknown (semantics step 23): reported, not called broken.
+                    let kind = if reason == Some(Reason::UnseenPeer) {
+                        Kind::RequirementToUnseenPeer
+                    } else {
+                        Kind::BrokenRequirement
+                    };
                     let fp = fingerprint(&[
-                        "broken-requirement",
+                        kind.as_str(),
                         &req.from,
                         &req.to,
                         sv.as_str(),
@@ -912,14 +871,49 @@ fn requirements(
                         &b.dst.to_string(),
                         &b.svc.to_string(),
                     ]);
+                    let (severity, title, tighten) = match kind {
+                        Kind::RequirementToUnseenPeer => {
+                            let pcx = components
+                                .iter()
+                                .rfind(|c| c.kind == "peering")
+                                .map(|c| c.id.clone())
+                                .unwrap_or_default();
+                            (
+                                Severity::Info,
+                                format!(
+                                    "required {} → {} {} ({why}) leaves over {pcx} to unseen {dv}: your side routes it there; whether it arrives is decided in the peer's account [{sv} {} → {dv} {}]",
+                                    req.from, req.to, b.svc, b.src, b.dst,
+                                ),
+                                format!(
+                                    "nothing on your side; confirm with the owner of {dv} that its routes, NACLs and security groups admit {} from {}",
+                                    b.svc, b.src
+                                ),
+                            )
+                        }
+                        _ => (
+                            Severity::High,
+                            format!(
+                                "required {} → {} {} ({why}) is not connectable: {} [{sv} {} → {dv} {}]",
+                                req.from,
+                                req.to,
+                                b.svc,
+                                reason
+                                    .map(|r| r.to_string())
+                                    .unwrap_or_else(|| "unknown".into()),
+                                b.src,
+                                b.dst,
+                            ),
+                            format!("restore the path: it fails at {decider}"),
+                        ),
+                    };
                     findings.push(Finding {
-                        kind: Kind::BrokenRequirement,
-                        severity: Severity::High,
+                        kind,
+                        severity,
                         fingerprint: fp,
                         title,
                         flows: Some(flows),
                         reason,
-                        tighten: format!("restore the path: it fails at {decider}"),
+                        tighten,
                         components,
                         rule: Some(req.at.clone()),
                         undetermined: false,

@@ -462,6 +462,22 @@ impl Damage {
     }
 }
 
+impl fmt::Display for Damage {
+    /// What the damage touches, for people: `any VPC`, or the VPC ids.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.everywhere {
+            return f.write_str("any VPC");
+        }
+        for (i, v) in self.vpcs.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            f.write_str(v.as_str())?;
+        }
+        Ok(())
+    }
+}
+
 /// A whole snapshot.
 ///
 /// VPCs, subnets and interfaces (which no what-if edit changes) are shared behind `Arc`s, so

@@ -47,16 +47,7 @@ fn damage_banner(r: &DiffReport) -> Option<String> {
     let d = r.damage.as_ref()?;
     Some(format!(
         "UNDETERMINED: a snapshot is damaged ({} diagnostic(s); `peerscope check` lists them), touching {}: changes there may be missing or wrong",
-        d.count,
-        if d.everywhere {
-            "any VPC".to_owned()
-        } else {
-            d.vpcs
-                .iter()
-                .map(|v| v.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        }
+        d.count, d
     ))
 }
 

@@ -258,15 +258,7 @@ impl Inventory {
             self.summary.errors, self.summary.warnings, self.summary.infos
         );
         if let Some(d) = &self.damage {
-            let reach = if d.everywhere {
-                "any VPC".to_owned()
-            } else {
-                d.vpcs
-                    .iter()
-                    .map(|v| v.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            };
+            let reach = d.to_string();
             let _ = writeln!(
                 out,
                 "damaged: {} diagnostic(s) above are damage, touching {reach}; query, reach, audit, diff, what-if and graph refuse this snapshot unless given --allow-damaged (docs/failure-policy.md)",

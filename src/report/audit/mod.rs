@@ -28,12 +28,7 @@ pub struct Context {
 /// The warning every format carries when the snapshot is damaged (docs/failure-policy.md).
 pub fn damage_banner(report: &AuditReport) -> Option<String> {
     let d = report.damage.as_ref()?;
-    let reach = if d.everywhere {
-        "any VPC".to_owned()
-    } else {
-        let vpcs: Vec<&str> = d.vpcs.iter().map(|v| v.as_str()).collect();
-        vpcs.join(", ")
-    };
+    let reach = d.to_string();
     Some(format!(
         "UNDETERMINED: the snapshot is damaged ({} diagnostic(s); `peerscope check` lists them), touching {reach}: findings there may be missing, and those marked undetermined are only the best reading",
         d.count
