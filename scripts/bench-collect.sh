@@ -2,7 +2,8 @@
 # Times `peerscope snapshot` of 50 accounts × 2 regions from the AWS API emulator (moto), at the
 # default concurrency and at --concurrency 1, straight and behind a proxy that adds DELAY_MS to
 # every request (AWS is tens of milliseconds away; the emulator on loopback is not).
-# Loopback only. Usage: scripts/bench-collect.sh [BINARY] [DELAY_MS]   (default 50 ms)
+# Loopback only. Usage: scripts/bench-collect.sh [BINARY] [DELAY_MS]   (default 50 ms); the binary
+# must be the build with the collector (`cargo build --release --features aws`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN="${1:-target/release/peerscope}"

@@ -1,38 +1,13 @@
 //! peerscope: who can reach what across AWS VPC peerings, and is that more than you meant?
 //!
-//! # Organization
-//! The crate is a pipeline that reads top to bottom:
-//! - [`snapshot`]: a folder of raw EC2 describe-* JSON → the validated [`model`], with
-//!   [`diagnostics`] for everything that could not be used;
-//! - [`sets`]: address × protocol × port set algebra;
-//! - [`engine`]: reachability per the contract in `docs/semantics.md`;
-//! - [`report`]: what the CLI prints (tables, JSON).
-//! - [`graph`]: pictures of the peerings coloured by the audit (HTML, DOT, Mermaid).
-//! - [`gen`](mod@r#gen): synthetic organisations for benchmarks (`peerscope gen`).
-//! - [`escape`]: untrusted text made safe for terminals and Markdown.
-//!
-//! - [`output`]: everything peerscope writes: files replaced atomically, only ever regular
-//!   ones, and snapshot folders that never replace what peerscope did not write.
-//!
-//! Core modules do no I/O except [`snapshot`], which reads files, and the generator, which
-//! writes them (through [`output`]).
+//! This crate is the command line ([`cli`]) over the analysis in `peerscope-core`, whose
+//! modules it re-exports under their own names (`peerscope::audit`, `peerscope::engine`, …),
+//! and, with the `aws` feature, the collector in `peerscope-collect` ([`collect`]).
 
-pub mod audit;
-pub mod change;
+pub use peerscope_core::*;
+
 pub mod cli;
-pub mod collect;
-pub mod diagnostics;
-pub mod diff;
-pub mod engine;
-pub mod escape;
-pub mod r#gen;
-pub mod graph;
-pub mod ids;
-pub mod input;
-pub mod intent;
-pub mod model;
-pub mod output;
-pub mod report;
-pub mod sets;
-pub mod shape;
-pub mod snapshot;
+
+/// Live collection (`peerscope snapshot`), built with the `aws` feature.
+#[cfg(feature = "aws")]
+pub use peerscope_collect as collect;

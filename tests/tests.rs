@@ -5,7 +5,9 @@ mod util;
 mod audit;
 mod bounded;
 mod cli_check;
+#[cfg(feature = "aws")]
 mod collect;
+#[cfg(feature = "aws")]
 mod collect_faults;
 mod damage;
 mod diff;

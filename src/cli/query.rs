@@ -192,19 +192,6 @@ enum ProtoField {
     Name(String),
 }
 
-impl<'de> Deserialize<'de> for Layer {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        match s.as_str() {
-            "network" => Ok(Layer::Network),
-            "full" => Ok(Layer::Full),
-            other => Err(serde::de::Error::custom(format!(
-                "layer {other:?}: expected network or full"
-            ))),
-        }
-    }
-}
-
 /// One line of `--batch` output.
 #[derive(Debug, Serialize)]
 #[serde(untagged)]

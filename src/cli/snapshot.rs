@@ -5,10 +5,15 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+#[cfg(feature = "aws")]
 use std::time::Duration;
 
+#[cfg(feature = "aws")]
 use super::exit;
+use crate::aws::{DEFAULT_CONCURRENCY, DEFAULT_ROLE};
+#[cfg(feature = "aws")]
 use crate::collect::{self, AccountSource, Config, Regions};
+#[cfg(feature = "aws")]
 use crate::escape::terminal;
 
 #[derive(Debug, clap::Args)]
@@ -25,7 +30,7 @@ pub struct CollectArgs {
     #[arg(long)]
     pub org: bool,
     /// The role assumed in each account.
-    #[arg(long, value_name = "NAME", default_value = collect::DEFAULT_ROLE)]
+    #[arg(long, value_name = "NAME", default_value = DEFAULT_ROLE)]
     pub role_name: String,
     /// ExternalId for AssumeRole (for a third party's accounts).
     #[arg(long, value_name = "ID")]
@@ -36,10 +41,10 @@ pub struct CollectArgs {
     pub duration: u64,
     /// Comma-separated regions, or `all` (the regions enabled for the account).
     /// Default: the configured region (AWS_REGION or the profile's).
-    #[arg(long, value_name = "LIST|all")]
+    #[arg(long, visible_alias = "region", value_name = "LIST|all")]
     pub regions: Option<String>,
     /// Requests in flight at most, across all accounts and regions.
-    #[arg(long, value_name = "N", default_value_t = collect::DEFAULT_CONCURRENCY as u64,
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_CONCURRENCY as u64,
           value_parser = clap::value_parser!(u64).range(1..=1024))]
     pub concurrency: u64,
     /// The AWS profile to start from (default: the standard credential chain).
@@ -54,6 +59,7 @@ pub struct CollectArgs {
 }
 
 /// `--regions`: `all`, or a comma-separated list of region names.
+#[cfg(feature = "aws")]
 fn parse_regions(s: Option<&str>) -> anyhow::Result<Regions> {
     let Some(s) = s else {
         return Ok(Regions::Configured);
@@ -86,6 +92,17 @@ fn parse_regions(s: Option<&str>) -> anyhow::Result<Regions> {
     Ok(Regions::List(list))
 }
 
+/// A build without the collector (the default features) knows the command but cannot run it.
+#[cfg(not(feature = "aws"))]
+pub fn run(_args: &CollectArgs) -> anyhow::Result<ExitCode> {
+    anyhow::bail!(
+        "this peerscope was built without the collector (the AWS SDK): build it with `--features aws` \
+         (`cargo install --locked --path . --features aws`) to run `peerscope snapshot`; every other \
+         command works on snapshot folders as it is"
+    )
+}
+
+#[cfg(feature = "aws")]
 pub fn run(args: &CollectArgs) -> anyhow::Result<ExitCode> {
     let config = Config {
         out: args.out.clone(),
@@ -169,6 +186,7 @@ pub fn run(args: &CollectArgs) -> anyhow::Result<ExitCode> {
 
 /// Dies of `signal` with its default action, so that a shell or a parent process sees the
 /// process as killed by it (a shell loop stops on Ctrl-C).
+#[cfg(feature = "aws")]
 fn die_of(signal: i32) -> ! {
     #[cfg(unix)]
     // SAFETY: restoring the default action and raising a signal touch no memory of ours.
@@ -179,7 +197,7 @@ fn die_of(signal: i32) -> ! {
     std::process::exit(128 + signal)
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "aws"))]
 mod tests {
     use super::*;
 

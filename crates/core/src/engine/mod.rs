@@ -27,6 +27,20 @@ pub enum Layer {
     Full,
 }
 
+/// `network` or `full`, with a message naming both otherwise (batch queries, JSON inputs).
+impl<'de> serde::Deserialize<'de> for Layer {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <String as serde::Deserialize>::deserialize(d)?;
+        match s.as_str() {
+            "network" => Ok(Layer::Network),
+            "full" => Ok(Layer::Full),
+            other => Err(serde::de::Error::custom(format!(
+                "layer {other:?}: expected network or full"
+            ))),
+        }
+    }
+}
+
 impl fmt::Display for Layer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {

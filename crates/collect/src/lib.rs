@@ -1,20 +1,22 @@
+//! peerscope's collector, the one crate of the workspace that knows the AWS SDK.
+//!
 //! Live collection (`peerscope snapshot`): many accounts and regions through STS AssumeRole,
 //! written as the snapshot layout the loader reads (`<out>/<account>/<region>/describe-*.json`)
 //! plus `manifest.json`.
 //!
-//! **Architecture invariant: this is the only module that knows the AWS SDK and tokio.** The
-//! rest of the crate is synchronous and does no network I/O; [`snapshot`] builds its own tokio
+//! **Architecture invariant: this is the only crate that knows the AWS SDK and tokio** (the
+//! compiler keeps it so: `peerscope-core` does not depend on them). The analysis and does no network I/O; [`snapshot`] builds its own tokio
 //! runtime and returns plain values. Credentials never leave the SDK's types: nothing here
 //! prints, logs or writes them (the manifest holds the caller's ARN, never keys).
 //!
 //! # Organization
 //! - [`accounts`]: the `--accounts` file format;
-//! - [`validate`]: account ids, region names and prefix-list ids, checked before they name a
+//! - [`validate`] (the core's `aws` module): account ids, region names and prefix-list ids, checked before they name a
 //!   folder or file; [`complete`]: cut response bodies refused and retried (issue 13);
 //! - [`convert`]: SDK types → describe-API JSON, [`json`]: byte-stable output;
 //! - [`pages`]: pagination and page merging on plain data;
 //! - [`limit`]: the per account-region token bucket;
-//! - the output goes through a staging folder, [`crate::output::Staging`], moved into place at
+//! - the output goes through a staging folder, [`peerscope_core::output::Staging`], moved into place at
 //!   the end; SIGINT, SIGTERM and SIGHUP stop the run and remove it ([`CollectError::Interrupted`]);
 //! - this file: the run — identity, accounts, regions, one task per account-region, bounded
 //!   requests in flight, progress, manifest.
@@ -25,7 +27,6 @@ mod convert;
 pub mod json;
 pub mod limit;
 pub mod pages;
-pub mod validate;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::IsTerminal;
@@ -45,20 +46,16 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::Value;
 use tokio::sync::Semaphore;
 
-use crate::output::{OutputError, Staging};
-use crate::snapshot::manifest::{self, Manifest, RegionResult, Status};
 use accounts::Target;
 use complete::{CompleteBody, Format};
 use limit::RateLimiter;
 use pages::{Page, PageError, merge_by_id, paginate};
+use peerscope_core::output::{OutputError, Staging};
+use peerscope_core::snapshot::manifest::{self, Manifest, RegionResult, Status};
 
-/// The role name assumed in each account unless `--role-name` or the accounts file says
-/// otherwise.
-pub const DEFAULT_ROLE: &str = "PeerscopeAudit";
-/// Requests in flight across the whole run unless `--concurrency` says otherwise.
-pub const DEFAULT_CONCURRENCY: usize = 32;
-/// The STS session name, so CloudTrail shows who read the account.
-pub const SESSION_NAME: &str = "peerscope";
+/// Names checked before they become paths: the core's [`peerscope_core::aws`].
+pub use peerscope_core::aws as validate;
+pub use peerscope_core::aws::{DEFAULT_CONCURRENCY, DEFAULT_ROLE, SESSION_NAME};
 
 /// Where the accounts come from.
 #[derive(Clone, Debug, PartialEq, Eq)]

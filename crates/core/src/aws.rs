@@ -1,3 +1,7 @@
+//! The AWS side's names, patterns and defaults that the analysis, the collector and the CLI
+//! share, in the core so that the CLI can describe `peerscope snapshot` in a build without the
+//! collector (and its AWS SDK).
+//!
 //! What the collector accepts as a name before it becomes part of a path under `--out`: account
 //! ids, region names and prefix-list ids, whether they come from the user (the accounts file,
 //! `--regions`, the configured region) or from an AWS response (STS GetCallerIdentity,
@@ -11,6 +15,14 @@
 //! collector writes goes through it.
 
 use std::path::{Component, Path, PathBuf};
+
+/// The role name assumed in each account unless `--role-name` or the accounts file says
+/// otherwise.
+pub const DEFAULT_ROLE: &str = "PeerscopeAudit";
+/// Requests in flight across the whole run unless `--concurrency` says otherwise.
+pub const DEFAULT_CONCURRENCY: usize = 32;
+/// The STS session name, so CloudTrail shows who read the account.
+pub const SESSION_NAME: &str = "peerscope";
 
 /// Is `s` an AWS account id: exactly 12 ASCII digits?
 pub fn is_account_id(s: &str) -> bool {

@@ -440,8 +440,8 @@ mod tests {
     //! JSON → the snapshot loader. Every field the loader reads must arrive.
 
     use super::*;
-    use crate::collect::json::to_bytes;
-    use crate::model::{Model, RulePeer};
+    use crate::json::to_bytes;
+    use peerscope_core::model::{Model, RulePeer};
     use serde_json::json;
 
     const ME: &str = "111111111111";
@@ -728,14 +728,14 @@ mod tests {
         ]
     }
 
-    fn load_round_trip() -> (Model, Vec<crate::diagnostics::Diagnostic>) {
+    fn load_round_trip() -> (Model, Vec<peerscope_core::diagnostics::Diagnostic>) {
         let dir = tempfile::tempdir().unwrap();
         let region = dir.path().join(ME).join("us-east-1");
         std::fs::create_dir_all(&region).unwrap();
         for (name, body) in files() {
             std::fs::write(region.join(name), to_bytes(body)).unwrap();
         }
-        let loaded = crate::snapshot::load(dir.path()).unwrap();
+        let loaded = peerscope_core::snapshot::load(dir.path()).unwrap();
         (loaded.model, loaded.diagnostics)
     }
 
@@ -745,7 +745,7 @@ mod tests {
 
     #[test]
     fn every_field_the_loader_reads_arrives() {
-        use crate::diagnostics::Code;
+        use peerscope_core::diagnostics::Code;
         let (model, diags) = load_round_trip();
         let bad: Vec<_> = diags
             .iter()
