@@ -195,7 +195,7 @@ fn every_operation_changes_the_model_as_aws_would() {
         (
             HUB,
             json!({"Action": "DeleteVpcPeeringConnection", "VpcPeeringConnectionId": PCX_AUDIT_PROD}),
-            |m| m.peerings[&PeeringId::new(PCX_AUDIT_PROD)].status == "deleted",
+            |m| m.peerings[&PeeringId::new(PCX_AUDIT_PROD)].status.as_str() == "deleted",
         ),
         (
             "dual-stack",
@@ -744,7 +744,7 @@ fn every_terraform_resource_type_applies() {
     assert!(m.peerings[&PeeringId::new("pcx-(aws_vpc_peering_connection.dev_audit)")].is_active());
     assert_eq!(
         m.peerings[&PeeringId::new("pcx-0a0582713f6f24099")].status,
-        "deleted"
+        PeeringStatus::Deleted
     );
     // aws_ec2_managed_prefix_list with its entry block and an entry resource.
     let cidrs: Vec<String> = m.prefix_lists[&PrefixListId::new(pl)]
@@ -1111,11 +1111,16 @@ fn terraform_replaces_a_peering_and_auto_accepts_only_within_one_account() {
     let applied = terraform::apply(&mut m, &p).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
         m.peerings[&PeeringId::new("pcx-08f7f1da4b3030aea")].status,
-        "deleted"
+        PeeringStatus::Deleted
     );
     let new = &m.peerings[&PeeringId::new("pcx-(aws_vpc_peering_connection.hub_dev)")];
     // Two accounts: auto_accept cannot accept it.
-    assert_eq!(new.status, "pending-acceptance", "{:#?}", applied.applied);
+    assert_eq!(
+        new.status.as_str(),
+        "pending-acceptance",
+        "{:#?}",
+        applied.applied
+    );
     assert!(
         applied
             .applied
@@ -1419,7 +1424,7 @@ fn a_new_peering_to_a_partners_vpc_is_modelled_from_the_change_alone() {
             .any(|f| f.kind == FlowChangeKind::NewlyDelivered
                 && f.src_vpc.as_str() == ACME_VPC
                 && f.dst_vpc.as_str() == ANALYTICS_VPC
-                && f.via == "pcx-0aaa0000000000002"
+                && f.via.to_string() == "pcx-0aaa0000000000002"
                 && f.services.to_string() == "tcp:443"),
         "{:#?}",
         r.flows

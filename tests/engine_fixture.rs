@@ -30,7 +30,7 @@
 use std::net::IpAddr;
 
 use ipnet::IpNet;
-use peerscope::engine::explain::{Explanation, HopKind, explain};
+use peerscope::engine::explain::{Explanation, HopKind, ObjectRef, explain};
 use peerscope::engine::reach::{ReachOptions, ReachRow, reach};
 use peerscope::engine::{Flow, Layer, Reason};
 use peerscope::model::*;
@@ -425,7 +425,7 @@ impl Fixture {
     pub fn peering(mut self, id: &str, status: &str, requester: &str, accepter: &str) -> Fixture {
         let conn = VpcPeeringConnection {
             id: PeeringId::new(id),
-            status: status.to_owned(),
+            status: PeeringStatus::from_code(status),
             requester: self.side(requester),
             accepter: self.side(accepter),
             tags: Tags::new(),
@@ -628,7 +628,7 @@ pub fn reach_agrees(
         .path
         .iter()
         .find(|h| h.kind == HopKind::Peering)
-        .map(|h| h.id.clone())
+        .map(|h| h.id.to_string())
         .unwrap_or_else(|| "local".to_owned());
     if hits.is_empty() {
         return Err(format!(
@@ -641,7 +641,7 @@ pub fn reach_agrees(
         // row per connection that delivers.
         let shown: Vec<&&ReachRow> = hits
             .iter()
-            .filter(|r| r.dst_vpc == dst_vpc && r.via == via)
+            .filter(|r| r.dst_vpc == dst_vpc && r.via.to_string() == via)
             .collect();
         let connectable = hits.iter().any(|r| r.connectable);
         return if shown.is_empty() {
@@ -662,7 +662,10 @@ pub fn reach_agrees(
             Ok(())
         };
     }
-    if hits.iter().any(|r| r.dst_vpc != dst_vpc || r.via != via) {
+    if hits
+        .iter()
+        .any(|r| r.dst_vpc != dst_vpc || r.via.to_string() != via)
+    {
         return Err(format!(
             "explain delivers the flow to {dst_vpc} via {via}; reach rows disagree:\n{}",
             listing()
@@ -686,7 +689,10 @@ pub fn delivered_to(model: &Model, got: &Explanation) -> Option<VpcId> {
         .iter()
         .rev()
         .find(|h| h.kind == HopKind::DestinationSubnet)
-        .and_then(|h| model.subnets.get(&SubnetId::new(&h.id)))
+        .and_then(|h| match &h.id {
+            ObjectRef::Subnet(s) => model.subnets.get(s),
+            _ => None,
+        })
         .map(|s| s.vpc.clone())
 }
 

@@ -42,7 +42,13 @@ fn inter_vpc_pairs(m: &Model, layer: Layer) -> (BTreeSet<(String, String, String
     );
     let pairs = rows
         .iter()
-        .map(|r| (r.src_vpc.to_string(), r.dst_vpc.to_string(), r.via.clone()))
+        .map(|r| {
+            (
+                r.src_vpc.to_string(),
+                r.dst_vpc.to_string(),
+                r.via.to_string(),
+            )
+        })
         .collect();
     (pairs, rows.iter().all(|r| r.connectable))
 }

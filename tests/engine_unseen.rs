@@ -326,12 +326,15 @@ fn with_several_connections_the_first_connectable_one_is_shown() {
         "connectable: pcx-q > subnet-b1 > acl-b",
     );
     let rows = reach(&m, &ReachOptions::default());
-    let vias: Vec<(&str, bool)> = rows
+    let vias: Vec<(String, bool)> = rows
         .iter()
         .filter(|r| r.src_vpc.as_str() == "vpc-p")
-        .map(|r| (r.via.as_str(), r.connectable))
+        .map(|r| (r.via.to_string(), r.connectable))
         .collect();
-    assert_eq!(vias, [("pcx-p", false), ("pcx-q", true)]);
+    assert_eq!(
+        vias,
+        [("pcx-p".to_owned(), false), ("pcx-q".to_owned(), true)]
+    );
 }
 
 #[test]

@@ -95,7 +95,11 @@ fn classes_from_audit(model: &Model, report: &AuditReport) -> BTreeMap<String, E
             .findings
             .iter()
             .filter(|f| matches!(f.kind, Kind::Exposure | Kind::DeniedFlow))
-            .filter(|f| f.flows.as_ref().is_some_and(|b| b.via == id))
+            .filter(|f| {
+                f.flows
+                    .as_ref()
+                    .is_some_and(|b| b.via.as_ref().is_some_and(|v| v.to_string() == id))
+            })
             .map(|f| f.severity)
             .max();
         let broken = report
@@ -103,21 +107,21 @@ fn classes_from_audit(model: &Model, report: &AuditReport) -> BTreeMap<String, E
             .iter()
             .filter(|f| f.kind == Kind::BrokenRequirement)
             .any(|f| {
-                let on_path: Vec<&str> = f
+                let on_path: Vec<String> = f
                     .components
                     .iter()
-                    .filter(|c| c.kind == "peering")
-                    .map(|c| c.id.as_str())
+                    .filter(|c| c.kind() == "peering")
+                    .map(|c| c.object.to_string())
                     .collect();
                 let b = f.flows.as_ref().unwrap();
                 if on_path.is_empty() {
                     let pair = [&c.requester.vpc, &c.accepter.vpc];
                     pair.contains(&&b.src_vpc) && pair.contains(&&b.dst_vpc)
                 } else {
-                    on_path.first() == Some(&id)
+                    on_path.first().map(String::as_str) == Some(id)
                 }
             });
-        let delivered = rows.iter().any(|r| r.delivered && r.via == id);
+        let delivered = rows.iter().any(|r| r.delivered && r.via.to_string() == id);
         let class = match (worst, broken, delivered) {
             (Some(s), _, _) => EdgeClass::Exposure(s),
             (None, true, _) => EdgeClass::Broken,
@@ -155,7 +159,9 @@ fn assert_map_agrees_with_audit(
             .collect();
         for f in report.findings.iter().filter(|f| {
             matches!(f.kind, Kind::Exposure | Kind::DeniedFlow)
-                && f.flows.as_ref().is_some_and(|b| b.via == e.id)
+                && f.flows
+                    .as_ref()
+                    .is_some_and(|b| b.via.as_ref().is_some_and(|v| v.to_string() == e.id))
         }) {
             assert!(
                 listed.contains(f.fingerprint.as_str()),

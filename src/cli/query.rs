@@ -122,8 +122,8 @@ fn render(flow: &Flow, layer: Layer, e: &Explanation) -> String {
             "{mark}{:>2}. {:<27} {:<24} {}",
             i + 1,
             h.kind.to_string(),
-            terminal(&h.id),
-            terminal(&h.detail)
+            terminal(&h.id.to_string()),
+            terminal(&h.detail.to_string())
         );
     }
     if !e.return_path.is_empty() {
@@ -134,8 +134,8 @@ fn render(flow: &Flow, layer: Layer, e: &Explanation) -> String {
                 s,
                 "{mark}    {:<27} {:<24} {}",
                 h.kind.to_string(),
-                terminal(&h.id),
-                terminal(&h.detail)
+                terminal(&h.id.to_string()),
+                terminal(&h.detail.to_string())
             );
         }
     }

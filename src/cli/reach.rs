@@ -58,7 +58,7 @@ pub fn run(args: &ReachArgs) -> anyhow::Result<ExitCode> {
                     terminal(r.dst_vpc.as_str()).into_owned(),
                     r.dst.to_string().replace(", ", "\n"),
                     r.services.to_string(),
-                    terminal(&r.via).into_owned(),
+                    terminal(&r.via.to_string()).into_owned(),
                     match (r.connectable, r.undetermined) {
                         (true, false) => "yes".into(),
                         (false, false) => "no (delivered only)".into(),

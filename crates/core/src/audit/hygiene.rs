@@ -9,7 +9,8 @@ use std::collections::BTreeSet;
 
 use super::{Component, Finding, Kind, Severity, Zones, fingerprint};
 use crate::engine::Layer;
-use crate::engine::reach::{ReachOptions, reach};
+use crate::engine::hop::{Detail, Direction, ObjectRef};
+use crate::engine::reach::{ReachOptions, Via, reach};
 use crate::intent::Intent;
 use crate::model::*;
 use crate::sets::{IpSet, ServiceSet};
@@ -23,12 +24,8 @@ fn route_set(model: &Model, r: &Route) -> IpSet {
     }
 }
 
-fn component(kind: &str, id: &str, detail: String) -> Component {
-    Component {
-        kind: kind.into(),
-        id: id.into(),
-        detail,
-    }
+fn component(object: ObjectRef, detail: Detail) -> Component {
+    Component { object, detail }
 }
 
 fn finding(
@@ -52,6 +49,7 @@ fn finding(
         tighten,
         rule: None,
         undetermined: false,
+        peerings: Vec::new(),
     }
 }
 
@@ -146,9 +144,8 @@ fn routes(
                     &[t.id.as_str(), &dest],
                     format!("{}: route {r} is a blackhole", t.id),
                     vec![component(
-                        "route-table",
-                        t.id.as_str(),
-                        format!("route {r}"),
+                        ObjectRef::RouteTable(t.id.clone()),
+                        Detail::Route(r.clone()),
                     )],
                     format!(
                         "delete the route to {dest} from {} or point it at a live target",
@@ -165,7 +162,7 @@ fn routes(
                 Some(c) if c.is_active() => {}
                 _ => {
                     let status = conn
-                        .map(|c| c.status.clone())
+                        .map(|c| c.status.to_string())
                         .unwrap_or_else(|| "not in the snapshot".into());
                     out.push(finding(
                         Kind::InactivePeeringRoute,
@@ -173,8 +170,11 @@ fn routes(
                         &[t.id.as_str(), &dest, pcx.as_str()],
                         format!("{}: route {r} points at peering {pcx} ({status})", t.id),
                         vec![
-                            component("route-table", t.id.as_str(), format!("route {r}")),
-                            component("peering", pcx.as_str(), status),
+                            component(
+                                ObjectRef::RouteTable(t.id.clone()),
+                                Detail::Route(r.clone()),
+                            ),
+                            component(ObjectRef::Peering(pcx.clone()), Detail::Text(status)),
                         ],
                         format!("delete the route to {dest} from {}", t.id),
                     ));
@@ -199,11 +199,13 @@ fn routes(
                         t.id, peer.vpc, peer_set
                     ),
                     vec![
-                        component("route-table", t.id.as_str(), format!("route {r}")),
                         component(
-                            "peering",
-                            pcx.as_str(),
-                            format!("peer {} CIDRs {}", peer.vpc, peer_set),
+                            ObjectRef::RouteTable(t.id.clone()),
+                            Detail::Route(r.clone()),
+                        ),
+                        component(
+                            ObjectRef::Peering(pcx.clone()),
+                            Detail::Text(format!("peer {} CIDRs {}", peer.vpc, peer_set)),
                         ),
                     ],
                     format!(
@@ -260,7 +262,7 @@ fn routes(
                         Severity::Low,
                         &[t.id.as_str(), &dest, pcx.as_str()],
                         format!("{}: route {r} covers all of peer {} but intended flows use {} of its {} subnets", t.id, peer.vpc, used.len(), all.len()),
-                        vec![component("route-table", t.id.as_str(), format!("route {r}"))],
+                        vec![component(ObjectRef::RouteTable(t.id.clone()), Detail::Route(r.clone()))],
                         format!("replace the route to {dest} with {narrow}"),
                     ));
             }
@@ -339,12 +341,8 @@ fn open_to_unseen(
                             sg.id, u.id, conn.id
                         ),
                         vec![
-                            component("security-group", sg.id.as_str(), format!("ingress {rule}")),
-                            component(
-                                "peering",
-                                conn.id.as_str(),
-                                format!("active, {} ↔ unseen {} ({})", mine.vpc, u.id, theirs),
-                            ),
+                            component(ObjectRef::SecurityGroup(sg.id.clone()), Detail::SgRule(Direction::Ingress, rule.clone())),
+                            component(ObjectRef::Peering(conn.id.clone()), Detail::Text(format!("active, {} ↔ unseen {} ({})", mine.vpc, u.id, theirs))),
                         ],
                         format!(
                             "narrow {} ingress {rule} so that it no longer covers {admitted} on {ports}: the partner's side is unknown, so whatever the rule admits from there can arrive",
@@ -395,7 +393,7 @@ fn peerings(
                     Severity::Medium,
                     &[c.id.as_str(), a.as_str()],
                     format!("{}: {} of external account {a} is peered with {other}", c.id, side.vpc),
-                    vec![component("peering", c.id.as_str(), format!("{} ({}) ↔ {} ({})", c.requester.vpc, c.requester.owner.as_ref().map(|o| o.to_string()).unwrap_or_default(), c.accepter.vpc, c.accepter.owner.as_ref().map(|o| o.to_string()).unwrap_or_default()))],
+                    vec![component(ObjectRef::Peering(c.id.clone()), Detail::Text(format!("{} ({}) ↔ {} ({})", c.requester.vpc, c.requester.owner.as_ref().map(|o| o.to_string()).unwrap_or_default(), c.accepter.vpc, c.accepter.owner.as_ref().map(|o| o.to_string()).unwrap_or_default())))],
                     "keep the routes, NACLs and security groups on this peering to the partner's intended flows (and name the account in [accounts] once reviewed)".into(),
                 ));
             }
@@ -405,7 +403,10 @@ fn peerings(
 
 fn group_references(model: &Model, wanted: &dyn Fn(&VpcId) -> bool, out: &mut Vec<Finding>) {
     for sg in model.security_groups.values().filter(|g| wanted(&g.vpc)) {
-        for (dir, rules) in [("ingress", &sg.ingress), ("egress", &sg.egress)] {
+        for (dir, rules) in [
+            (Direction::Ingress, &sg.ingress),
+            (Direction::Egress, &sg.egress),
+        ] {
             for rule in rules.iter() {
                 let RulePeer::Group(g) = &rule.peer else {
                     continue;
@@ -430,9 +431,9 @@ fn group_references(model: &Model, wanted: &dyn Fn(&VpcId) -> bool, out: &mut Ve
                     out.push(finding(
                         Kind::CrossRegionGroupReference,
                         Severity::Low,
-                        &[sg.id.as_str(), dir, &rule.to_string()],
+                        &[sg.id.as_str(), dir.as_str(), &rule.to_string()],
                         format!("{}: {dir} rule {rule} references {g} across a cross-region peering; it never matches", sg.id),
-                        vec![component("security-group", sg.id.as_str(), format!("{dir} {rule}"))],
+                        vec![component(ObjectRef::SecurityGroup(sg.id.clone()), Detail::SgRule(dir, rule.clone()))],
                         format!("replace the reference to {g} with the CIDRs of the intended peer subnets"),
                     ));
                 }
@@ -507,7 +508,7 @@ fn open_to_world(model: &Model, within: Option<&BTreeSet<VpcId>>, out: &mut Vec<
     // Rows over peerings by destination subnet: a member interface only meets its subnet's.
     let mut by_subnet: std::collections::HashMap<&SubnetId, Vec<&crate::engine::reach::ReachRow>> =
         std::collections::HashMap::new();
-    for r in rows.iter().filter(|r| r.via != "local") {
+    for r in rows.iter().filter(|r| r.via != Via::Local) {
         by_subnet.entry(&r.dst_subnet).or_default().push(r);
     }
     for sg in groups {
@@ -552,8 +553,10 @@ fn open_to_world(model: &Model, within: Option<&BTreeSet<VpcId>>, out: &mut Vec<
                 .chain(super::DATABASE_PORTS)
                 .any(|p| svc.contains(Protocol::TCP, Some(*p)))
                 || svc.is_full();
-            let vias: Vec<String> = vias.into_iter().collect();
-            out.push(finding(
+            let carried: Vec<PeeringId> =
+                vias.iter().filter_map(|v| v.peering().cloned()).collect();
+            let vias: Vec<String> = vias.iter().map(|v| v.to_string()).collect();
+            let mut f = finding(
                 Kind::OpenToWorldOverPeering,
                 if sensitive {
                     Severity::High
@@ -567,15 +570,16 @@ fn open_to_world(model: &Model, within: Option<&BTreeSet<VpcId>>, out: &mut Vec<
                     vias.join(", ")
                 ),
                 vec![component(
-                    "security-group",
-                    sg.id.as_str(),
-                    format!("ingress {rule}"),
+                    ObjectRef::SecurityGroup(sg.id.clone()),
+                    Detail::SgRule(Direction::Ingress, rule.clone()),
                 )],
                 format!(
                     "replace {c} in {} with the intended source CIDRs or groups",
                     sg.id
                 ),
-            ));
+            );
+            f.peerings = carried;
+            out.push(f);
         }
     }
 }

@@ -16,9 +16,10 @@ use sha2::{Digest, Sha256};
 
 use crate::engine::endpoint::eni_at;
 use crate::engine::explain::{Hop, HopKind, explain};
-use crate::engine::reach::{ReachOptions, ReachRow, reach};
+use crate::engine::hop::{Detail, Direction, NaclDecision, ObjectRef};
+use crate::engine::reach::{ReachOptions, ReachRow, Via, reach};
 use crate::engine::{Flow, Layer, Reason};
-use crate::intent::Intent;
+use crate::intent::{Intent, RuleAt};
 use crate::model::*;
 use crate::sets::{IpSet, ServiceSet};
 
@@ -142,13 +143,31 @@ impl fmt::Display for Kind {
     }
 }
 
-/// A component that takes part in a finding: what to look at or tighten.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+/// A component that takes part in a finding: what to look at or tighten. Serialized as
+/// `{kind, id, detail}` (the object's kind and id, the detail as peerscope prints it).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Component {
-    /// route-table, peering, network-acl, security-group, subnet, network-interface, intent.
-    pub kind: String,
-    pub id: String,
-    pub detail: String,
+    pub object: ObjectRef,
+    pub detail: Detail,
+}
+
+impl Component {
+    /// `route-table`, `peering`, `network-acl`, `security-group`, `subnet`,
+    /// `network-interface`.
+    pub fn kind(&self) -> &'static str {
+        self.object.kind()
+    }
+}
+
+impl Serialize for Component {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Component", 3)?;
+        st.serialize_field("kind", self.object.kind())?;
+        st.serialize_field("id", &self.object)?;
+        st.serialize_field("detail", &self.detail)?;
+        st.end()
+    }
 }
 
 /// The flows a finding is about (exposures, denied flows, broken requirements).
@@ -162,9 +181,10 @@ pub struct FlowBox {
     pub dst_subnet: Option<SubnetId>,
     pub dst: IpSet,
     pub services: ServiceSet,
-    /// `local` or the peering crossed; absent for broken requirements (nothing was crossed).
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub via: String,
+    /// Within the source VPC or the peering crossed; absent for requirements (nothing was
+    /// crossed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub via: Option<Via>,
 }
 
 /// One finding.
@@ -182,13 +202,17 @@ pub struct Finding {
     pub components: Vec<Component>,
     /// What to change.
     pub tighten: String,
-    /// The intent rule involved, `file:line`.
+    /// The intent rule involved (serialized as `file:line`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub rule: Option<String>,
+    pub rule: Option<RuleAt>,
     /// The finding involves a damaged VPC (docs/failure-policy.md): the best reading of
     /// damaged input, not an answer.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub undetermined: bool,
+    /// Peerings the finding is about beyond those its components and flows name (the
+    /// connections that carry what a world-open rule admits): where the map attaches it.
+    #[serde(skip)]
+    pub peerings: Vec<PeeringId>,
 }
 
 /// The result of an audit.
@@ -321,18 +345,8 @@ fn representative(model: &Model, src_vpc: &VpcId, b: &Bx, layer: Layer) -> Optio
 }
 
 fn hop_component(h: &Hop) -> Component {
-    use crate::engine::explain::HopKind::*;
-    let kind = match h.kind {
-        SourceEni | DestinationEni => "network-interface",
-        SourceSubnet | DestinationSubnet => "subnet",
-        RouteTable => "route-table",
-        Peering => "peering",
-        SourceSecurityGroup | DestinationSecurityGroup => "security-group",
-        SourceNacl | DestinationNacl => "network-acl",
-    };
     Component {
-        kind: kind.into(),
-        id: h.id.clone(),
+        object: h.id.clone(),
         detail: h.detail.clone(),
     }
 }
@@ -471,7 +485,7 @@ pub fn audit_rows(
                     d.everywhere
                         || f.components
                             .iter()
-                            .flat_map(|c| model.vpcs_of(&c.id))
+                            .flat_map(|c| c.object.vpcs(model))
                             .any(|v| d.touches(&v))
                 }
             };
@@ -530,7 +544,7 @@ fn exposures(
     let applies = |r: &crate::intent::Rule| r.layer.is_none_or(|l| l == layer);
     // Beyond intent: delivered boxes minus every allow; plus delivered ∩ deny.
     // Grouped by source VPC, destination subnet, via, kind and the deny rule involved.
-    type Group = (VpcId, SubnetId, String, Kind, Option<String>);
+    type Group = (VpcId, SubnetId, Via, Kind, Option<RuleAt>);
     let mut out: BTreeMap<Group, Vec<Bx>> = BTreeMap::new();
     for row in rows {
         if row.src_vpc == row.dst_vpc && !intent.audit_intra_vpc {
@@ -623,7 +637,7 @@ fn exposures(
                 dst_subnet: Some(dst_subnet.clone()),
                 dst: b.dst.clone(),
                 services: b.svc.clone(),
-                via: via.clone(),
+                via: Some(via.clone()),
             };
             let mut severity = exposure_severity(&flows, external);
             if kind == Kind::DeniedFlow {
@@ -641,10 +655,11 @@ fn exposures(
                             e.return_path
                                 .iter()
                                 .filter(|h| h.kind == HopKind::RouteTable && h.passed)
-                                .map(|h| Component {
-                                    kind: "route-table".into(),
-                                    id: h.id.clone(),
-                                    detail: format!("return {}", h.detail),
+                                .filter_map(|h| {
+                                    Some(Component {
+                                        object: h.id.clone(),
+                                        detail: Detail::ReturnRoute(h.detail.route()?.clone()),
+                                    })
                                 }),
                         );
                     }
@@ -660,7 +675,7 @@ fn exposures(
                 kind.as_str(),
                 src_vpc.as_str(),
                 dst_subnet.as_str(),
-                &via,
+                &via.to_string(),
                 &b.src.to_string(),
                 &b.dst.to_string(),
                 &b.svc.to_string(),
@@ -676,6 +691,7 @@ fn exposures(
                 tighten,
                 rule: rule.clone(),
                 undetermined: false,
+                peerings: Vec::new(),
             });
         }
     }
@@ -686,27 +702,22 @@ fn exposures(
 fn tighten_text(components: &[Component], b: &FlowBox) -> String {
     let mut parts = Vec::new();
     for c in components {
-        match c.kind.as_str() {
-            "security-group" if c.detail.starts_with("ingress") => parts.push(format!(
-                "narrow {} {} to the intended sources",
-                c.id, c.detail
+        match (&c.object, &c.detail) {
+            (ObjectRef::SecurityGroup(g), Detail::SgRule(Direction::Ingress, rule)) => {
+                parts.push(format!("narrow {g} ingress {rule} to the intended sources"))
+            }
+            (ObjectRef::RouteTable(t), Detail::ReturnRoute(r)) => parts.push(format!(
+                "narrow the route in {t} ({r}) that carries replies to the unseen peer to the intended sources' CIDRs"
             )),
-            "route-table" if c.detail.starts_with("return route ") => parts.push(format!(
-                "narrow the route in {} ({}) that carries replies to the unseen peer to the intended sources' CIDRs",
-                c.id,
-                c.detail.trim_start_matches("return route ")
+            (ObjectRef::RouteTable(t), Detail::Route(r)) => parts.push(format!(
+                "narrow the route in {t} ({r}) to the intended destination CIDRs"
             )),
-            "route-table" => parts.push(format!(
-                "narrow the route in {} ({}) to the intended destination CIDRs",
-                c.id,
-                c.detail.trim_start_matches("route ")
-            )),
-            "network-acl" if c.detail.contains("allow") && c.detail.starts_with("ingress") => parts
-                .push(format!(
-                    "add a deny before {} in {}",
-                    c.detail.trim_start_matches("ingress "),
-                    c.id
-                )),
+            (
+                acl @ (ObjectRef::NetworkAcl(_) | ObjectRef::NoNaclData(_)),
+                Detail::Nacl(Direction::Ingress, d @ NaclDecision::Entry(e)),
+            ) if e.action == RuleAction::Allow => {
+                parts.push(format!("add a deny before {d} in {acl}"))
+            }
             _ => {}
         }
     }
@@ -851,7 +862,7 @@ fn requirements(
                         dst_subnet: None,
                         dst: b.dst.clone(),
                         services: b.svc.clone(),
-                        via: String::new(),
+                        via: None,
                     };
                     let why = req.why.as_deref().unwrap_or("required");
                     // Into an unseen VPC your side delivers it to the peering; what happens
@@ -875,8 +886,11 @@ fn requirements(
                         Kind::RequirementToUnseenPeer => {
                             let pcx = components
                                 .iter()
-                                .rfind(|c| c.kind == "peering")
-                                .map(|c| c.id.clone())
+                                .rev()
+                                .find_map(|c| match &c.object {
+                                    ObjectRef::Peering(p) => Some(p.to_string()),
+                                    _ => None,
+                                })
                                 .unwrap_or_default();
                             (
                                 Severity::Info,
@@ -917,6 +931,7 @@ fn requirements(
                         components,
                         rule: Some(req.at.clone()),
                         undetermined: false,
+                        peerings: Vec::new(),
                     });
                 }
             }

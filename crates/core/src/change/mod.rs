@@ -203,7 +203,10 @@ impl<'m> Editor<'m> {
                     table.vpc, table.id
                 ));
             }
-            if conn.status == "deleted" || conn.status == "rejected" || conn.status == "failed" {
+            if matches!(
+                conn.status,
+                PeeringStatus::Deleted | PeeringStatus::Rejected | PeeringStatus::Failed
+            ) {
                 return Err(format!(
                     "peering connection {p} is {} (InvalidVpcPeeringConnectionID.NotFound)",
                     conn.status
@@ -905,8 +908,11 @@ impl<'m> Editor<'m> {
         }
         if let Some(c) = self.model.peerings.values().find(|c| {
             matches!(
-                c.status.as_str(),
-                "active" | "pending-acceptance" | "provisioning" | "initiating-request"
+                c.status,
+                PeeringStatus::Active
+                    | PeeringStatus::PendingAcceptance
+                    | PeeringStatus::Provisioning
+                    | PeeringStatus::InitiatingRequest
             ) && c.peer_of(&a.id).is_some_and(|s| s.vpc == peer.vpc)
         }) {
             return Err(format!(
@@ -923,9 +929,9 @@ impl<'m> Editor<'m> {
             VpcPeeringConnection {
                 id: req.id.clone(),
                 status: if req.accept {
-                    "active".into()
+                    PeeringStatus::Active
                 } else {
-                    "pending-acceptance".into()
+                    PeeringStatus::PendingAcceptance
                 },
                 requester: PeeringSide {
                     vpc: a.id.clone(),
@@ -1046,9 +1052,9 @@ impl<'m> Editor<'m> {
     /// Accepts a pending connection (Terraform's `aws_vpc_peering_connection_accepter`).
     pub fn accept_peering(&mut self, id: &PeeringId) -> Res<()> {
         let c = self.peering(id)?;
-        match c.status.as_str() {
-            "active" => {}
-            "pending-acceptance" => c.status = "active".into(),
+        match &c.status {
+            PeeringStatus::Active => {}
+            PeeringStatus::PendingAcceptance => c.status = PeeringStatus::Active,
             other => {
                 return Err(format!(
                     "{id} is {other} and cannot be accepted (InvalidStateTransition)"
@@ -1063,16 +1069,13 @@ impl<'m> Editor<'m> {
     /// traffic).
     pub fn delete_peering(&mut self, id: &PeeringId) -> Res<()> {
         let c = self.peering(id)?;
-        if matches!(
-            c.status.as_str(),
-            "deleted" | "rejected" | "failed" | "expired"
-        ) {
+        if c.status.is_final() {
             return Err(format!(
                 "{id} is already {} (InvalidStateTransition)",
                 c.status
             ));
         }
-        c.status = "deleted".into();
+        c.status = PeeringStatus::Deleted;
         self.touch_peering(id);
         Ok(())
     }

@@ -15,7 +15,7 @@ use serde::Serialize;
 use crate::audit::{AuditReport, Finding, Kind, Severity, audit_rows, layer_for, prepare};
 use crate::change::Applied;
 use crate::engine::Layer;
-use crate::engine::reach::{ReachOptions, ReachRow, reach};
+use crate::engine::reach::{ReachOptions, ReachRow, Vias, reach};
 use crate::intent::Intent;
 use crate::model::*;
 use crate::sets::{AddrMap, IpSet, ServiceSet};
@@ -67,8 +67,9 @@ pub struct FlowChange {
     pub dst_subnet: SubnetId,
     pub dst: IpSet,
     pub services: ServiceSet,
-    /// `local` or the peering crossed (after the change for new flows, before it otherwise).
-    pub via: String,
+    /// Within the VPC or the peerings crossed (after the change for new flows, before it
+    /// otherwise).
+    pub via: Vias,
     /// With an intent: a new flow the intent does not allow (or denies), or a broken flow the
     /// intent requires. Without one, every new flow is beyond (an empty) intent.
     pub beyond_intent: bool,
@@ -218,7 +219,7 @@ type Relation = AddrMap<AddrMap<ServiceSet>>;
 struct Side {
     delivered: BTreeMap<(VpcId, VpcId), Relation>,
     connectable: BTreeMap<(VpcId, VpcId), Relation>,
-    via: BTreeMap<(VpcId, VpcId), BTreeSet<String>>,
+    via: BTreeMap<(VpcId, VpcId), Vias>,
 }
 
 fn side(rows: &[ReachRow], include_intra_vpc: bool) -> Side {
@@ -235,7 +236,7 @@ fn side(rows: &[ReachRow], include_intra_vpc: bool) -> Side {
             let c = s.connectable.entry(key.clone()).or_default();
             *c = c.union(&rel);
         }
-        s.via.entry(key).or_default().insert(r.via.clone());
+        s.via.entry(key).or_default().0.insert(r.via.clone());
     }
     s
 }
@@ -291,12 +292,7 @@ pub fn diff(
         let ad = a.delivered.get(key).unwrap_or(&empty);
         let bc = b.connectable.get(key).unwrap_or(&empty);
         let ac = a.connectable.get(key).unwrap_or(&empty);
-        let via = |s: &Side| {
-            s.via
-                .get(key)
-                .map(|v| v.iter().cloned().collect::<Vec<_>>().join(", "))
-                .unwrap_or_default()
-        };
+        let via = |s: &Side| s.via.get(key).cloned().unwrap_or_default();
         let changes = [
             (
                 FlowChangeKind::NewlyDelivered,
@@ -411,7 +407,7 @@ fn emit(
     (src_vpc, dst_vpc): &(VpcId, VpcId),
     rel: &Relation,
     model: &Model,
-    via: &str,
+    via: &Vias,
 ) {
     if rel.is_empty() {
         return;
@@ -443,7 +439,7 @@ fn emit(
                     dst_subnet: (*subnet).clone(),
                     dst: part,
                     services: services.clone(),
-                    via: via.to_owned(),
+                    via: via.clone(),
                     beyond_intent: false,
                     breaks_requirement: false,
                     severity: None,

@@ -8,6 +8,7 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
+pub use super::hop::{Detail, Direction, NaclDecision, ObjectRef};
 use super::{Flow, Layer, Reason};
 use crate::model::*;
 use crate::sets::IntervalSet;
@@ -49,8 +50,10 @@ impl std::fmt::Display for HopKind {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Hop {
     pub kind: HopKind,
-    pub id: String,
-    pub detail: String,
+    /// The object (serialized as its id).
+    pub id: ObjectRef,
+    /// What it decided (serialized as the text peerscope prints).
+    pub detail: Detail,
     /// False for the component that dropped the flow.
     pub passed: bool,
 }
@@ -74,7 +77,7 @@ pub struct Explanation {
 impl Explanation {
     /// The ids on the forward path.
     pub fn path_ids(&self) -> Vec<String> {
-        self.path.iter().map(|h| h.id.clone()).collect()
+        self.path.iter().map(|h| h.id.to_string()).collect()
     }
 }
 
@@ -152,8 +155,8 @@ pub fn route<'m>(
             .expect("source subnet is in the model");
         hops.push(hop(
             HopKind::DestinationSubnet,
-            sd.id.as_str(),
-            "same subnet: no route table, no NACL",
+            ObjectRef::Subnet(sd.id.clone()),
+            Detail::SameSubnet,
             true,
         ));
         return Ok((sd, Via::SameSubnet));
@@ -167,8 +170,8 @@ pub fn route<'m>(
     let Some(r) = longest_match(model, table, dst) else {
         hops.push(hop(
             HopKind::RouteTable,
-            table.id.as_str(),
-            &format!("no route matches {dst}"),
+            ObjectRef::RouteTable(table.id.clone()),
+            Detail::NoRouteMatches(dst),
             false,
         ));
         return Err(Reason::NoRoute);
@@ -176,8 +179,8 @@ pub fn route<'m>(
     if r.blackhole {
         hops.push(hop(
             HopKind::RouteTable,
-            table.id.as_str(),
-            &format!("route {r}"),
+            ObjectRef::RouteTable(table.id.clone()),
+            Detail::Route(r.clone()),
             false,
         ));
         return Err(Reason::Blackhole);
@@ -186,17 +189,17 @@ pub fn route<'m>(
         RouteTarget::Local => {
             hops.push(hop(
                 HopKind::RouteTable,
-                table.id.as_str(),
-                &format!("route {r}"),
+                ObjectRef::RouteTable(table.id.clone()),
+                Detail::Route(r.clone()),
                 true,
             ));
             arrive(model, &from.vpc, dst, Via::Local, hops)
         }
-        RouteTarget::Other(target) => {
+        RouteTarget::Other(_) => {
             hops.push(hop(
                 HopKind::RouteTable,
-                table.id.as_str(),
-                &format!("route {r}: {target} is outside the modelled network"),
+                ObjectRef::RouteTable(table.id.clone()),
+                Detail::RouteLeaves(r.clone()),
                 false,
             ));
             Err(Reason::LeftNetwork)
@@ -204,15 +207,15 @@ pub fn route<'m>(
         RouteTarget::Peering(pcx) => {
             hops.push(hop(
                 HopKind::RouteTable,
-                table.id.as_str(),
-                &format!("route {r}"),
+                ObjectRef::RouteTable(table.id.clone()),
+                Detail::Route(r.clone()),
                 true,
             ));
             let Some(conn) = model.peerings.get(pcx) else {
                 hops.push(hop(
                     HopKind::Peering,
-                    pcx.as_str(),
-                    "not in the snapshot (treated as inactive)",
+                    ObjectRef::Peering(pcx.clone()),
+                    Detail::Text("not in the snapshot (treated as inactive)".into()),
                     false,
                 ));
                 return Err(Reason::PeeringInactive);
@@ -220,8 +223,8 @@ pub fn route<'m>(
             if !conn.is_active() {
                 hops.push(hop(
                     HopKind::Peering,
-                    pcx.as_str(),
-                    &format!("status {}", conn.status),
+                    ObjectRef::Peering(pcx.clone()),
+                    Detail::Text(format!("status {}", conn.status)),
                     false,
                 ));
                 return Err(Reason::PeeringInactive);
@@ -229,8 +232,8 @@ pub fn route<'m>(
             let Some(peer) = conn.peer_of(&from.vpc) else {
                 hops.push(hop(
                     HopKind::Peering,
-                    pcx.as_str(),
-                    &format!("{} is not a side of this connection", from.vpc),
+                    ObjectRef::Peering(pcx.clone()),
+                    Detail::Text(format!("{} is not a side of this connection", from.vpc)),
                     false,
                 ));
                 return Err(Reason::PeeringInactive);
@@ -238,33 +241,28 @@ pub fn route<'m>(
             if !peer.cidrs.iter().any(|c| c.contains(&dst)) {
                 hops.push(hop(
                     HopKind::Peering,
-                    pcx.as_str(),
-                    &format!(
+                    ObjectRef::Peering(pcx.clone()),
+                    Detail::Text(format!(
                         "{dst} is outside the peer {}'s CIDRs {}",
                         peer.vpc,
                         join_cidrs(&peer.cidrs)
-                    ),
+                    )),
                     false,
                 ));
                 return Err(Reason::NotInPeerCidr);
             }
             if model.unseen_vpc(&peer.vpc).is_some() {
                 // Step 23: what happens inside a VPC the snapshot does not hold is unknown.
-                hops.push(hop(
-                    HopKind::Peering,
-                    pcx.as_str(),
-                    &format!(
+                hops.push(hop(HopKind::Peering, ObjectRef::Peering(pcx.clone()), Detail::Text(format!(
                         "active, to {} which the snapshot knows only from this connection's record (unseen peer)",
                         peer.vpc
-                    ),
-                    false,
-                ));
+                    )), false));
                 return Err(Reason::UnseenPeer);
             }
             hops.push(hop(
                 HopKind::Peering,
-                pcx.as_str(),
-                &format!("active, to {}", peer.vpc),
+                ObjectRef::Peering(pcx.clone()),
+                Detail::Text(format!("active, to {}", peer.vpc)),
                 true,
             ));
             arrive(model, &peer.vpc, dst, Via::Peering(pcx.clone()), hops)
@@ -281,39 +279,19 @@ fn nacl_decides(
     peer: IpAddr,
     proto: u8,
     port: Option<u16>,
-) -> (bool, String, String) {
-    match model.index().nacl_of(subnet) {
-        NaclBinding::Unfiltered => (
-            true,
-            format!("(no NACL data for {subnet})"),
-            "not filtered".into(),
-        ),
-        NaclBinding::Acl(id) => {
-            let Some(acl) = model.network_acls.get(id) else {
-                return (
-                    true,
-                    id.to_string(),
-                    "not in the snapshot: not filtered".into(),
-                );
-            };
-            match acl.first_match(egress, peer, proto, port) {
-                Some(e) => (
-                    e.action == RuleAction::Allow,
-                    id.to_string(),
-                    format!(
-                        "rule {} {:?} {} {} {}",
-                        e.rule_number, e.action, e.protocol, e.ports, e.cidr
-                    )
-                    .to_lowercase(),
-                ),
-                None => (
-                    false,
-                    id.to_string(),
-                    "no rule matches: implicit deny".into(),
-                ),
-            }
-        }
-    }
+) -> (ObjectRef, NaclDecision) {
+    let object = nacl_object(model, subnet);
+    let decision = match model.index().nacl_of(subnet) {
+        NaclBinding::Unfiltered => NaclDecision::Unfiltered,
+        NaclBinding::Acl(id) => match model.network_acls.get(id) {
+            None => NaclDecision::Missing,
+            Some(acl) => match acl.first_match(egress, peer, proto, port) {
+                Some(e) => NaclDecision::Entry(e.clone()),
+                None => NaclDecision::NoMatch,
+            },
+        },
+    };
+    (object, decision)
 }
 
 /// The ports in `range` a NACL direction allows for (peer, proto): first match per port.
@@ -444,7 +422,7 @@ fn destination_eni<'m>(
         None => {
             if let Some(last) = path.last_mut() {
                 last.passed = false;
-                last.detail = format!("no network interface holds {dst}");
+                last.detail = Detail::NoInterfaceHolds(dst);
             }
             Err(())
         }
@@ -467,8 +445,8 @@ fn destination_groups_admit(
         Some((sg, rule)) => {
             path.push(hop(
                 HopKind::DestinationSecurityGroup,
-                sg.id.as_str(),
-                &format!("ingress {rule}"),
+                ObjectRef::SecurityGroup(sg.id.clone()),
+                Detail::SgRule(Direction::Ingress, rule.clone()),
                 true,
             ));
             true
@@ -477,8 +455,8 @@ fn destination_groups_admit(
             for g in &de.groups {
                 path.push(hop(
                     HopKind::DestinationSecurityGroup,
-                    g.as_str(),
-                    "no ingress rule matches",
+                    ObjectRef::SecurityGroup(g.clone()),
+                    Detail::NoSgRule(Direction::Ingress),
                     false,
                 ));
             }
@@ -504,8 +482,8 @@ fn arrive<'m>(
         Some(sd) => {
             hops.push(hop(
                 HopKind::DestinationSubnet,
-                sd.id.as_str(),
-                &format!("{dst} in {}", join_cidrs(&sd.cidrs)),
+                ObjectRef::Subnet(sd.id.clone()),
+                Detail::InSubnet(dst, sd.cidrs.clone()),
                 true,
             ));
             Ok((sd, via))
@@ -518,17 +496,26 @@ fn arrive<'m>(
 fn no_subnet(hops: &mut [Hop], dst: IpAddr) -> Reason {
     if let Some(last) = hops.last_mut() {
         last.passed = false;
-        last.detail = format!("{}: no subnet holds {dst}", last.detail);
+        let before = std::mem::replace(&mut last.detail, Detail::SameSubnet);
+        last.detail = Detail::NoSubnetHolds(Box::new(before), dst);
     }
     Reason::NoSubnet
 }
 
-fn hop(kind: HopKind, id: &str, detail: &str, passed: bool) -> Hop {
+fn hop(kind: HopKind, object: ObjectRef, detail: Detail, passed: bool) -> Hop {
     Hop {
         kind,
-        id: id.to_owned(),
-        detail: detail.to_owned(),
+        id: object,
+        detail,
         passed,
+    }
+}
+
+/// The network-ACL place of a subnet: its ACL, or its missing ACL data.
+fn nacl_object(model: &Model, subnet: &SubnetId) -> ObjectRef {
+    match model.index().nacl_of(subnet) {
+        NaclBinding::Acl(a) => ObjectRef::NetworkAcl(a.clone()),
+        NaclBinding::Unfiltered => ObjectRef::NoNaclData(subnet.clone()),
     }
 }
 
@@ -568,14 +555,11 @@ fn depends_on_damage(model: &Model, flow: &Flow, e: &Explanation) -> bool {
     if d.touches(&flow.src_vpc) {
         return true;
     }
-    e.path.iter().chain(&e.return_path).any(|h| match h.kind {
-        HopKind::DestinationSubnet | HopKind::SourceSubnet => model
-            .subnets
-            .get(&SubnetId::new(&h.id))
-            .is_none_or(|s| d.touches(&s.vpc)),
-        HopKind::Peering => model
+    e.path.iter().chain(&e.return_path).any(|h| match &h.id {
+        ObjectRef::Subnet(s) => model.subnets.get(s).is_none_or(|s| d.touches(&s.vpc)),
+        ObjectRef::Peering(p) => model
             .peerings
-            .get(&PeeringId::new(&h.id))
+            .get(p)
             .is_none_or(|c| d.touches(&c.requester.vpc) || d.touches(&c.accepter.vpc)),
         _ => false,
     })
@@ -618,8 +602,8 @@ fn evaluate(model: &Model, flow: &Flow, layer: Layer) -> Result<Explanation, Exp
             };
             path.push(hop(
                 HopKind::SourceEni,
-                eni.id.as_str(),
-                &flow.src.to_string(),
+                ObjectRef::NetworkInterface(eni.id.clone()),
+                Detail::Address(flow.src),
                 true,
             ));
             Some(eni)
@@ -627,8 +611,8 @@ fn evaluate(model: &Model, flow: &Flow, layer: Layer) -> Result<Explanation, Exp
     };
     path.push(hop(
         HopKind::SourceSubnet,
-        ss.id.as_str(),
-        &format!("{} in {}", flow.src, join_cidrs(&ss.cidrs)),
+        ObjectRef::Subnet(ss.id.clone()),
+        Detail::InSubnet(flow.src, ss.cidrs.clone()),
         true,
     ));
 
@@ -650,16 +634,16 @@ fn evaluate(model: &Model, flow: &Flow, layer: Layer) -> Result<Explanation, Exp
         match sg_decides(model, se, true, dst, Some(de), proto, port) {
             Some((sg, rule)) => path.push(hop(
                 HopKind::SourceSecurityGroup,
-                sg.id.as_str(),
-                &format!("egress {rule}"),
+                ObjectRef::SecurityGroup(sg.id.clone()),
+                Detail::SgRule(Direction::Egress, rule.clone()),
                 true,
             )),
             None => {
                 for g in &se.groups {
                     path.push(hop(
                         HopKind::SourceSecurityGroup,
-                        g.as_str(),
-                        "no egress rule matches",
+                        ObjectRef::SecurityGroup(g.clone()),
+                        Detail::NoSgRule(Direction::Egress),
                         false,
                     ));
                 }
@@ -668,21 +652,23 @@ fn evaluate(model: &Model, flow: &Flow, layer: Layer) -> Result<Explanation, Exp
         }
     }
     if crosses {
-        let (ok, id, detail) = nacl_decides(model, &ss.id, true, dst, proto, port);
+        let (object, decision) = nacl_decides(model, &ss.id, true, dst, proto, port);
+        let ok = decision.allows();
         path.push(hop(
             HopKind::SourceNacl,
-            &id,
-            &format!("egress {detail}"),
+            object,
+            Detail::Nacl(Direction::Egress, decision),
             ok,
         ));
         if !ok {
             return Ok(dropped(Reason::NaclEgress, path));
         }
-        let (ok, id, detail) = nacl_decides(model, &sd.id, false, src, proto, port);
+        let (object, decision) = nacl_decides(model, &sd.id, false, src, proto, port);
+        let ok = decision.allows();
         path.push(hop(
             HopKind::DestinationNacl,
-            &id,
-            &format!("ingress {detail}"),
+            object,
+            Detail::Nacl(Direction::Ingress, decision),
             ok,
         ));
         if !ok {
@@ -695,8 +681,8 @@ fn evaluate(model: &Model, flow: &Flow, layer: Layer) -> Result<Explanation, Exp
         }
         path.push(hop(
             HopKind::DestinationEni,
-            de.id.as_str(),
-            &dst.to_string(),
+            ObjectRef::NetworkInterface(de.id.clone()),
+            Detail::Address(dst),
             true,
         ));
     }
@@ -726,20 +712,23 @@ fn evaluate(model: &Model, flow: &Flow, layer: Layer) -> Result<Explanation, Exp
                         !egress.is_empty() && !ingress.is_empty(),
                     )
                 };
-                let nacl_id = |s: &SubnetId| match model.index().nacl_of(s) {
-                    NaclBinding::Acl(a) => a.to_string(),
-                    NaclBinding::Unfiltered => format!("(no NACL data for {s})"),
-                };
+                let nacl_id = |s: &SubnetId| nacl_object(model, s);
                 ret.push(hop(
                     HopKind::DestinationNacl,
-                    &nacl_id(&sd.id),
-                    &format!("return egress allows {}", ports_text(&egress, proto)),
+                    nacl_id(&sd.id),
+                    Detail::Text(format!(
+                        "return egress allows {}",
+                        ports_text(&egress, proto)
+                    )),
                     egress_ok,
                 ));
                 ret.push(hop(
                     HopKind::SourceNacl,
-                    &nacl_id(&ss.id),
-                    &format!("return ingress allows {}", ports_text(&ingress, proto)),
+                    nacl_id(&ss.id),
+                    Detail::Text(format!(
+                        "return ingress allows {}",
+                        ports_text(&ingress, proto)
+                    )),
                     ingress_ok,
                 ));
                 (!ok).then_some(Reason::ReturnNacl)
@@ -812,8 +801,8 @@ fn explain_unseen(
         } else {
             inactive.push(hop(
                 HopKind::Peering,
-                pcx.as_str(),
-                &format!("status {}", conn.status),
+                ObjectRef::Peering(pcx.clone()),
+                Detail::Text(format!("status {}", conn.status)),
                 false,
             ));
         }
@@ -858,8 +847,8 @@ fn unseen_candidate(
     let (proto, src, dst) = (flow.proto, flow.src, flow.dst);
     let mut path = vec![hop(
         HopKind::Peering,
-        conn.id.as_str(),
-        &format!("active, from unseen {} to {vpc}", u.id),
+        ObjectRef::Peering(conn.id.clone()),
+        Detail::Text(format!("active, from unseen {} to {vpc}", u.id)),
         true,
     )];
     let sd = match arrive(model, vpc, dst, Via::Peering(conn.id.clone()), &mut path) {
@@ -870,11 +859,12 @@ fn unseen_candidate(
         Ok(e) => e,
         Err(()) => return dropped(Reason::NoEni, path),
     };
-    let (ok, id, detail) = nacl_decides(model, &sd.id, false, src, proto, port);
+    let (object, decision) = nacl_decides(model, &sd.id, false, src, proto, port);
+    let ok = decision.allows();
     path.push(hop(
         HopKind::DestinationNacl,
-        &id,
-        &format!("ingress {detail}"),
+        object,
+        Detail::Nacl(Direction::Ingress, decision),
         ok,
     ));
     if !ok {
@@ -886,8 +876,8 @@ fn unseen_candidate(
         }
         path.push(hop(
             HopKind::DestinationEni,
-            de.id.as_str(),
-            &dst.to_string(),
+            ObjectRef::NetworkInterface(de.id.clone()),
+            Detail::Address(dst),
             true,
         ));
     }
@@ -904,8 +894,8 @@ fn unseen_candidate(
             None => {
                 ret.push(hop(
                     HopKind::RouteTable,
-                    t.id.as_str(),
-                    &format!("no route matches {src}"),
+                    ObjectRef::RouteTable(t.id.clone()),
+                    Detail::NoRouteMatches(src),
                     false,
                 ));
                 false
@@ -913,14 +903,16 @@ fn unseen_candidate(
             Some(r) => {
                 let back = !r.blackhole && r.target == RouteTarget::Peering(conn.id.clone());
                 let detail = if back {
-                    format!("route {r}")
+                    Detail::Route(r.clone())
                 } else {
-                    format!(
-                        "route {r}: not {}, the connection the packet came over",
-                        conn.id
-                    )
+                    Detail::RouteNotConnection(r.clone(), conn.id.clone())
                 };
-                ret.push(hop(HopKind::RouteTable, t.id.as_str(), &detail, back));
+                ret.push(hop(
+                    HopKind::RouteTable,
+                    ObjectRef::RouteTable(t.id.clone()),
+                    detail,
+                    back,
+                ));
                 back
             }
         },
@@ -930,8 +922,11 @@ fn unseen_candidate(
     } else {
         ret.push(hop(
             HopKind::Peering,
-            conn.id.as_str(),
-            &format!("active, to unseen {} (taken to accept the reply)", u.id),
+            ObjectRef::Peering(conn.id.clone()),
+            Detail::Text(format!(
+                "active, to unseen {} (taken to accept the reply)",
+                u.id
+            )),
             true,
         ));
         let egress = nacl_allowed_ports(model, &sd.id, true, src, proto);
@@ -942,14 +937,14 @@ fn unseen_candidate(
         } else {
             !egress.is_empty()
         };
-        let nacl_id = match model.index().nacl_of(&sd.id) {
-            NaclBinding::Acl(a) => a.to_string(),
-            NaclBinding::Unfiltered => format!("(no NACL data for {})", sd.id),
-        };
+        let nacl_id = nacl_object(model, &sd.id);
         ret.push(hop(
             HopKind::DestinationNacl,
-            &nacl_id,
-            &format!("return egress allows {}", ports_text(&egress, proto)),
+            nacl_id,
+            Detail::Text(format!(
+                "return egress allows {}",
+                ports_text(&egress, proto)
+            )),
             ok,
         ));
         (!ok).then_some(Reason::ReturnNacl)

@@ -8,6 +8,7 @@
 
 pub mod endpoint;
 pub mod explain;
+pub mod hop;
 pub mod reach;
 
 use std::fmt;

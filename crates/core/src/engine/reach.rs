@@ -38,6 +38,61 @@ pub struct ReachOptions {
     pub scope: Option<BTreeSet<VpcId>>,
 }
 
+/// How a row's flows leave their source VPC: within it, or over one peering connection.
+/// Prints and serializes as `local` or the connection's id.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Via {
+    Local,
+    Peering(PeeringId),
+}
+
+impl Via {
+    pub fn peering(&self) -> Option<&PeeringId> {
+        match self {
+            Via::Local => None,
+            Via::Peering(p) => Some(p),
+        }
+    }
+}
+
+impl std::fmt::Display for Via {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Via::Local => f.write_str("local"),
+            Via::Peering(p) => write!(f, "{p}"),
+        }
+    }
+}
+
+impl Serialize for Via {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// The ways a VPC pair's flows cross (a diff's box may stand for several). Prints and
+/// serializes as the vias joined by `, `.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Vias(pub BTreeSet<Via>);
+
+impl std::fmt::Display for Vias {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, v) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{v}")?;
+        }
+        Ok(())
+    }
+}
+
+impl Serialize for Vias {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 /// One aggregated box of delivered flows.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ReachRow {
@@ -48,8 +103,8 @@ pub struct ReachRow {
     pub dst_subnet: SubnetId,
     pub dst: IpSet,
     pub services: ServiceSet,
-    /// `local` or the peering connection crossed.
-    pub via: String,
+    /// Within the source VPC, or the peering connection crossed.
+    pub via: Via,
     pub delivered: bool,
     pub connectable: bool,
     /// The box involves a damaged VPC (docs/failure-policy.md): it is the best reading of
@@ -451,7 +506,7 @@ pub fn reach(model: &Model, opts: &ReachOptions) -> Vec<ReachRow> {
     rows
 }
 
-fn row_key(r: &ReachRow) -> (VpcId, VpcId, String, bool, String, String, String) {
+fn row_key(r: &ReachRow) -> (VpcId, VpcId, Via, bool, String, String, String) {
     (
         r.src_vpc.clone(),
         r.dst_vpc.clone(),
@@ -465,7 +520,7 @@ fn row_key(r: &ReachRow) -> (VpcId, VpcId, String, bool, String, String, String)
 
 /// Unions rows that differ only in their source set.
 fn merge_rows(rows: Vec<ReachRow>) -> Vec<ReachRow> {
-    let mut by: BTreeMap<(VpcId, VpcId, String, bool, String, String), ReachRow> = BTreeMap::new();
+    let mut by: BTreeMap<(VpcId, VpcId, Via, bool, String, String), ReachRow> = BTreeMap::new();
     for r in rows {
         let k = (
             r.src_vpc.clone(),
@@ -557,10 +612,7 @@ fn class_rows(
             &back,
             &dst,
         );
-        let via = t
-            .via
-            .map(|p| p.to_string())
-            .unwrap_or_else(|| "local".into());
+        let via = t.via.map(|p| Via::Peering(p.clone())).unwrap_or(Via::Local);
         for (map, is_conn) in [(connectable, true), (only_delivered, false)] {
             match layer {
                 Layer::Network => emit(&mut rows, &map, &ss.vpc, sd, &via, is_conn),
@@ -684,7 +736,7 @@ fn unseen_rows(ctx: &Ctx<'_>, u: &UnseenVpc, layer: Layer, opts: &ReachOptions) 
                 &back,
                 &dst,
             );
-            let via = conn.id.to_string();
+            let via = Via::Peering(conn.id.clone());
             for (map, is_conn) in [(connectable, true), (only_delivered, false)] {
                 let map = match layer {
                     Layer::Network => map,
@@ -871,7 +923,7 @@ fn emit(
     map: &AddrMap<AddrMap<ServiceSet>>,
     src_vpc: &VpcId,
     sd: &Subnet,
-    via: &str,
+    via: &Via,
     connectable: bool,
 ) {
     for (lo, hi, inner) in map.iter() {
@@ -886,7 +938,7 @@ fn emit(
                 dst_subnet: sd.id.clone(),
                 dst,
                 services,
-                via: via.to_owned(),
+                via: via.clone(),
                 delivered: true,
                 connectable,
                 undetermined: false,

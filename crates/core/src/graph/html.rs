@@ -213,7 +213,7 @@ pub fn data(layers: &[Graph], title: &str) -> Value {
                     let comps: Vec<Value> = f
                         .components
                         .iter()
-                        .map(|c| json!([c.kind, c.id, c.detail]))
+                        .map(|c| json!([c.kind(), c.object, c.detail]))
                         .collect();
                     json!([
                         f.kind.as_str(),

@@ -22,7 +22,8 @@ use serde::{Serialize, Serializer};
 
 use crate::audit::{AuditReport, Component, Finding, Kind, Severity};
 use crate::engine::Layer;
-use crate::engine::reach::{ReachOptions, reach};
+use crate::engine::hop::ObjectRef;
+use crate::engine::reach::{ReachOptions, Via, reach};
 use crate::ids::*;
 use crate::intent::Intent;
 use crate::model::Model;
@@ -418,9 +419,14 @@ pub fn build(
     );
     type FlowAcc = (IpSet, IpSet, ServiceSet, bool);
     let mut flows: BTreeMap<(String, String, String), FlowAcc> = BTreeMap::new();
-    for r in rows.iter().filter(|r| r.delivered && r.via != "local") {
+    for r in rows.iter().filter(|r| r.delivered) {
+        let Via::Peering(via) = &r.via else { continue };
         let e = flows
-            .entry((r.via.clone(), r.src_vpc.to_string(), r.dst_vpc.to_string()))
+            .entry((
+                via.to_string(),
+                r.src_vpc.to_string(),
+                r.dst_vpc.to_string(),
+            ))
             .or_insert_with(|| (IpSet::new(), IpSet::new(), ServiceSet::new(), false));
         e.0 = e.0.union(&r.src);
         e.1 = e.1.union(&r.dst);
@@ -452,7 +458,7 @@ pub fn build(
                 cross_account,
                 a,
                 b,
-                status: c.status.clone(),
+                status: c.status.to_string(),
                 class: EdgeClass::Idle,
                 broken: false,
                 flows: edge_flows.remove(c.id.as_str()).unwrap_or_default(),
@@ -510,39 +516,44 @@ pub fn build(
 /// - flows over a peering (`flows.via`): that edge; flows within one VPC (`local`): that VPC;
 /// - flows with no via (broken requirements): the peering on the failing flow's path (its
 ///   components), else a peering joining the two VPCs, else both VPCs;
-/// - hygiene findings: the peerings among their components or named in their components'
-///   details or title (`route 10.0.0.0/8 -> pcx-…`, `… over pcx-…`), else the VPCs of their
-///   components (route tables, security groups, subnets, network ACLs, interfaces).
+/// - hygiene findings: the peerings among their components, else those their components'
+///   routes point at and those the finding carries (`Finding::peerings`), else the VPCs of
+///   their components (route tables, security groups, subnets, network ACLs, interfaces).
 pub fn attach(model: &Model, edges: &[Edge], f: &Finding) -> (Vec<String>, Vec<String>) {
     let is_edge = |id: &str| edges.binary_search_by(|e| e.id.as_str().cmp(id)).is_ok();
     let mut on_edges: BTreeSet<String> = BTreeSet::new();
     let mut on_vpcs: BTreeSet<String> = BTreeSet::new();
     let peerings_in = |c: &[Component]| -> Vec<String> {
         c.iter()
-            .filter(|c| c.kind == "peering" && is_edge(&c.id))
-            .map(|c| c.id.clone())
+            .filter_map(|c| match &c.object {
+                ObjectRef::Peering(p) if is_edge(p.as_str()) => Some(p.to_string()),
+                _ => None,
+            })
             .collect()
     };
     if let Some(fl) = &f.flows {
-        if fl.via == "local" {
-            on_vpcs.insert(fl.src_vpc.to_string());
-        } else if !fl.via.is_empty() {
-            if is_edge(&fl.via) {
-                on_edges.insert(fl.via.clone());
-            } else {
+        match &fl.via {
+            Some(Via::Local) => {
+                on_vpcs.insert(fl.src_vpc.to_string());
+            }
+            Some(Via::Peering(p)) if is_edge(p.as_str()) => {
+                on_edges.insert(p.to_string());
+            }
+            Some(Via::Peering(_)) => {
                 on_vpcs.extend([fl.src_vpc.to_string(), fl.dst_vpc.to_string()]);
             }
-        } else {
-            let on_path = peerings_in(&f.components);
-            if let Some(first) = on_path.into_iter().next() {
-                on_edges.insert(first);
-            } else if let Some(e) = edges.iter().find(|e| {
-                (e.a == fl.src_vpc.as_str() && e.b == fl.dst_vpc.as_str())
-                    || (e.b == fl.src_vpc.as_str() && e.a == fl.dst_vpc.as_str())
-            }) {
-                on_edges.insert(e.id.clone());
-            } else {
-                on_vpcs.extend([fl.src_vpc.to_string(), fl.dst_vpc.to_string()]);
+            None => {
+                let on_path = peerings_in(&f.components);
+                if let Some(first) = on_path.into_iter().next() {
+                    on_edges.insert(first);
+                } else if let Some(e) = edges.iter().find(|e| {
+                    (e.a == fl.src_vpc.as_str() && e.b == fl.dst_vpc.as_str())
+                        || (e.b == fl.src_vpc.as_str() && e.a == fl.dst_vpc.as_str())
+                }) {
+                    on_edges.insert(e.id.clone());
+                } else {
+                    on_vpcs.extend([fl.src_vpc.to_string(), fl.dst_vpc.to_string()]);
+                }
             }
         }
         return (
@@ -552,45 +563,21 @@ pub fn attach(model: &Model, edges: &[Edge], f: &Finding) -> (Vec<String>, Vec<S
     }
     on_edges.extend(peerings_in(&f.components));
     if on_edges.is_empty() {
-        let texts = f
+        // Peerings a component's route points at, and those the finding names itself.
+        let named = f
             .components
             .iter()
-            .map(|c| c.detail.as_str())
-            .chain([f.title.as_str()]);
-        for t in texts {
-            for token in t.split(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '-')) {
-                if token.starts_with("pcx-") && is_edge(token) {
-                    on_edges.insert(token.to_owned());
-                }
+            .filter_map(|c| c.detail.peering())
+            .chain(&f.peerings);
+        for p in named {
+            if is_edge(p.as_str()) {
+                on_edges.insert(p.to_string());
             }
         }
     }
     if on_edges.is_empty() {
         for c in &f.components {
-            let vpc = match c.kind.as_str() {
-                "route-table" => model
-                    .route_tables
-                    .get(&RouteTableId::new(&c.id))
-                    .map(|t| t.vpc.clone()),
-                "security-group" => model
-                    .security_groups
-                    .get(&SecurityGroupId::new(&c.id))
-                    .map(|g| g.vpc.clone()),
-                "subnet" => model
-                    .subnets
-                    .get(&SubnetId::new(&c.id))
-                    .map(|s| s.vpc.clone()),
-                "network-acl" => model
-                    .network_acls
-                    .get(&NetworkAclId::new(&c.id))
-                    .map(|n| n.vpc.clone()),
-                "network-interface" => model
-                    .network_interfaces
-                    .get(&NetworkInterfaceId::new(&c.id))
-                    .map(|n| n.vpc.clone()),
-                _ => None,
-            };
-            if let Some(v) = vpc {
+            if let Some(v) = c.object.vpc(model) {
                 on_vpcs.insert(v.to_string());
             }
         }

@@ -413,8 +413,28 @@ pub struct Rule {
     pub services: ServiceSet,
     pub layer: Option<Layer>,
     pub why: Option<String>,
-    /// `file:line` of the rule, for reports.
-    pub at: String,
+    /// Where the rule is written, for reports.
+    pub at: RuleAt,
+}
+
+/// Where an intent rule is written: its file and the line its table starts on. Prints and
+/// serializes as `file:line`; SARIF takes the file and the line apart from the value.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RuleAt {
+    pub file: PathBuf,
+    pub line: usize,
+}
+
+impl std::fmt::Display for RuleAt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.file.display(), self.line)
+    }
+}
+
+impl serde::Serialize for RuleAt {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
 }
 
 /// A validated intent file.
@@ -826,7 +846,10 @@ impl Intent {
                     services,
                     layer,
                     why: r.why.clone(),
-                    at: format!("{}:{line}", path.display()),
+                    at: RuleAt {
+                        file: path.to_path_buf(),
+                        line,
+                    },
                 });
             }
             match kind {
@@ -1125,7 +1148,7 @@ why = 3
             [(5, 1)]
         );
         let i = parse("allow = [\n  { from = \"a\", to = \"external\", ports = [\"tcp:443\"] },\n]\n[zones.a]\nvpcs = [\"vpc-1a2b3c4d\"]\n").unwrap();
-        assert_eq!(i.allow[0].at, "intent.toml:2");
+        assert_eq!(i.allow[0].at.to_string(), "intent.toml:2");
         assert!(i.allow[0].services.contains(6, Some(443)));
     }
 
@@ -1143,6 +1166,6 @@ why = 3
         assert_eq!(i.zones["hub"].cidrs.len(), 3);
         assert!(i.zones[EXTERNAL].external);
         assert!(i.require[0].services.contains(1, None));
-        assert_eq!(i.require[0].at, "intent.toml:8");
+        assert_eq!(i.require[0].at.to_string(), "intent.toml:8");
     }
 }

@@ -374,12 +374,85 @@ pub struct PeeringSide {
     pub cidrs: Vec<IpNet>,
 }
 
+/// A peering connection's `Status.Code`, as AWS documents it; a code AWS may add later is kept
+/// as it was read (`Other`) and, like every status but `active`, carries no traffic.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum PeeringStatus {
+    InitiatingRequest,
+    PendingAcceptance,
+    Active,
+    Deleted,
+    Rejected,
+    Failed,
+    Expired,
+    Provisioning,
+    Deleting,
+    Other(String),
+}
+
+impl PeeringStatus {
+    /// The status for an AWS code (`active`, `pending-acceptance`, …).
+    pub fn from_code(code: &str) -> PeeringStatus {
+        match code {
+            "initiating-request" => PeeringStatus::InitiatingRequest,
+            "pending-acceptance" => PeeringStatus::PendingAcceptance,
+            "active" => PeeringStatus::Active,
+            "deleted" => PeeringStatus::Deleted,
+            "rejected" => PeeringStatus::Rejected,
+            "failed" => PeeringStatus::Failed,
+            "expired" => PeeringStatus::Expired,
+            "provisioning" => PeeringStatus::Provisioning,
+            "deleting" => PeeringStatus::Deleting,
+            other => PeeringStatus::Other(other.to_owned()),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            PeeringStatus::InitiatingRequest => "initiating-request",
+            PeeringStatus::PendingAcceptance => "pending-acceptance",
+            PeeringStatus::Active => "active",
+            PeeringStatus::Deleted => "deleted",
+            PeeringStatus::Rejected => "rejected",
+            PeeringStatus::Failed => "failed",
+            PeeringStatus::Expired => "expired",
+            PeeringStatus::Provisioning => "provisioning",
+            PeeringStatus::Deleting => "deleting",
+            PeeringStatus::Other(s) => s,
+        }
+    }
+
+    /// A connection that is gone or never came up (`deleted`, `rejected`, `failed`,
+    /// `expired`): it cannot be accepted, deleted again or routed to.
+    pub fn is_final(&self) -> bool {
+        matches!(
+            self,
+            PeeringStatus::Deleted
+                | PeeringStatus::Rejected
+                | PeeringStatus::Failed
+                | PeeringStatus::Expired
+        )
+    }
+}
+
+impl fmt::Display for PeeringStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for PeeringStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
 /// A VPC peering connection.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct VpcPeeringConnection {
     pub id: PeeringId,
     /// `Status.Code`: only `active` carries traffic.
-    pub status: String,
+    pub status: PeeringStatus,
     pub requester: PeeringSide,
     pub accepter: PeeringSide,
     pub tags: Tags,
@@ -387,7 +460,7 @@ pub struct VpcPeeringConnection {
 
 impl VpcPeeringConnection {
     pub fn is_active(&self) -> bool {
-        self.status == "active"
+        self.status == PeeringStatus::Active
     }
 
     /// The other side, when `vpc` is one of the two sides.

@@ -140,7 +140,7 @@ fn table(r: &DiffReport) -> String {
                     f.dst
                 ),
                 f.services.to_string(),
-                terminal(&f.via).into_owned(),
+                terminal(&f.via.to_string()).into_owned(),
                 mark(f),
             ]);
         }
@@ -197,7 +197,7 @@ fn markdown(r: &DiffReport) -> String {
                 md_code(f.dst_subnet.as_str()),
                 f.dst,
                 f.services,
-                md(&f.via),
+                md(&f.via.to_string()),
                 mark(f)
             );
         }

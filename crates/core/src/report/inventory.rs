@@ -130,7 +130,7 @@ impl Inventory {
             .collect();
         let mut peerings = BTreeMap::new();
         for p in model.peerings.values() {
-            *peerings.entry(p.status.clone()).or_default() += 1;
+            *peerings.entry(p.status.to_string()).or_default() += 1;
         }
         let d = &loaded.diagnostics;
         Inventory {

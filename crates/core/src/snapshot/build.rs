@@ -1072,7 +1072,7 @@ impl Builder {
         };
         let conn = VpcPeeringConnection {
             id: PeeringId::new(id),
-            status,
+            status: PeeringStatus::from_code(&status),
             requester,
             accepter,
             tags: tags(&p.tags),

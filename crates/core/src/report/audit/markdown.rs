@@ -70,9 +70,9 @@ impl Reporter for Markdown {
                 let _ = writeln!(
                     out,
                     "  - {} {}: {}",
-                    text(&c.kind),
-                    markdown_code(&c.id),
-                    text(&c.detail)
+                    text(c.kind()),
+                    markdown_code(&c.object.to_string()),
+                    text(&c.detail.to_string())
                 );
             }
         }

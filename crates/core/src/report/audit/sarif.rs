@@ -36,16 +36,16 @@ impl Reporter for Sarif {
                 let file = f
                     .components
                     .iter()
-                    .find_map(|c| ctx.origins.get(&c.id))
+                    .find_map(|c| c.object.aws_id().and_then(|id| ctx.origins.get(id)))
                     .map(|p| ctx.snapshot.join(p))
-                    .or_else(|| f.rule.as_ref().and_then(|r| r.rsplit_once(':')).map(|(file, _)| file.into()));
+                    .or_else(|| f.rule.as_ref().map(|r| r.file.clone()));
                 // Each object once (a broken requirement's return path revisits some).
                 let mut seen = std::collections::BTreeSet::new();
                 let logical: Vec<Value> = f
                     .components
                     .iter()
-                    .filter(|c| seen.insert((c.kind.as_str(), c.id.as_str())))
-                    .map(|c| json!({ "name": c.id, "kind": "resource", "fullyQualifiedName": format!("{}/{}", c.kind, c.id) }))
+                    .filter(|c| seen.insert(&c.object))
+                    .map(|c| json!({ "name": c.object, "kind": "resource", "fullyQualifiedName": format!("{}/{}", c.kind(), c.object) }))
                     .collect();
                 let mut location = json!({ "logicalLocations": logical });
                 if let Some(file) = file {

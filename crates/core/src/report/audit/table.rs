@@ -113,6 +113,7 @@ mod tests {
             tighten: "the rule".into(),
             rule: None,
             undetermined: false,
+            peerings: Vec::new(),
         };
         AuditReport {
             layer: Layer::Full,
