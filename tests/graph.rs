@@ -11,9 +11,10 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
 
-use peerscope::audit::{AuditReport, Kind, Severity, audit};
+use peerscope::analysis::Analysis;
+use peerscope::audit::{AuditReport, Kind, Severity};
 use peerscope::engine::Layer;
-use peerscope::engine::reach::{ReachOptions, reach};
+use peerscope::engine::reach::{self, ReachOptions, reach};
 use peerscope::graph::{self, Change, EdgeClass, Graph, Options};
 use peerscope::intent::Intent;
 use peerscope::model::Model;
@@ -56,14 +57,44 @@ fn picture_as(t: &Path, shown: &str, layer: Option<Layer>) -> (Model, AuditRepor
     let rel = Path::new("topologies").join(shown).join("intent.toml");
     let text = std::fs::read_to_string(t.join("intent.toml")).unwrap();
     let intent = Intent::parse(&rel, &text).unwrap_or_else(|e| panic!("{e}"));
-    let report = audit(&loaded.model, Some(&intent), layer);
-    let g = graph::build(
-        &loaded.model,
-        Some(&report),
-        Some(&intent),
-        &Options::default(),
-    );
+    let (report, g) = {
+        let analysis = Analysis::new(&loaded.model, Some(&intent), layer);
+        let report = analysis.audit();
+        let g = graph::build(&analysis, Some(&report), &Options::default());
+        (report, g)
+    };
     (loaded.model, report, g)
+}
+
+/// `graph --intent` and `audit` share one reach: the picture adds no `reach` run to the
+/// audit's, and asking the analysis for its rows again computes nothing.
+#[test]
+fn graph_and_audit_share_one_reach() {
+    for t in topologies() {
+        let loaded = snapshot::load(&t).unwrap();
+        let text = std::fs::read_to_string(t.join("intent.toml")).unwrap();
+        let intent = Intent::parse(Path::new("intent.toml"), &text).unwrap();
+        let start = reach::runs_on_this_thread();
+        let analysis = Analysis::new(&loaded.model, Some(&intent), None);
+        let report = analysis.audit();
+        let audited = reach::runs_on_this_thread();
+        // The analysis's reach, and at most hygiene's network-layer look at world-open groups.
+        assert!(
+            (start + 1..=start + 2).contains(&audited),
+            "{}: the audit ran reach {} times",
+            t.display(),
+            audited - start
+        );
+        let g = graph::build(&analysis, Some(&report), &Options::default());
+        let _ = analysis.rows();
+        assert_eq!(
+            reach::runs_on_this_thread(),
+            audited,
+            "{}: the picture computed reach again",
+            t.display()
+        );
+        assert!(!g.edges.is_empty(), "{}: no edges", t.display());
+    }
 }
 
 #[test]
@@ -403,8 +434,9 @@ fn unseen_vpcs_without_an_owner_or_in_a_collected_account() {
         ],
     );
     let loaded = d.load();
-    let report = audit(&loaded.model, None, None);
-    let g = graph::build(&loaded.model, Some(&report), None, &Options::default());
+    let analysis = Analysis::new(&loaded.model, None, None);
+    let report = analysis.audit();
+    let g = graph::build(&analysis, Some(&report), &Options::default());
 
     let v9 = g.vpc("vpc-9").unwrap();
     assert!(v9.unseen);
@@ -467,8 +499,9 @@ fn hostile_snapshot() -> Dir {
 fn untrusted_names_are_escaped_in_every_format() {
     let d = hostile_snapshot();
     let loaded = d.load();
-    let report = audit(&loaded.model, None, None);
-    let g = graph::build(&loaded.model, Some(&report), None, &Options::default());
+    let analysis = Analysis::new(&loaded.model, None, None);
+    let report = analysis.audit();
+    let g = graph::build(&analysis, Some(&report), &Options::default());
     assert_eq!(g.edges[0].class, EdgeClass::Idle);
 
     let page = graph::html::render(&g, HOSTILE);

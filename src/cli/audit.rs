@@ -5,7 +5,7 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use super::{AuditArgs, AuditFormat, exit};
-use crate::audit::audit;
+use crate::analysis::Analysis;
 use crate::report::audit::{Context, Json, Markdown, Reporter, Sarif, Table};
 
 pub fn run(args: &AuditArgs) -> anyhow::Result<ExitCode> {
@@ -36,7 +36,8 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<ExitCode> {
             "peerscope: no intent file (--intent, or intent.toml in the snapshot): hygiene checks only"
         );
     }
-    let mut report = audit(&loaded.model, intent.as_ref(), args.layer);
+    let analysis = Analysis::new(&loaded.model, intent.as_ref(), args.layer);
+    let mut report = analysis.audit();
     if let Some(file) = &write_baseline {
         let fps: Vec<&str> = report
             .findings
@@ -81,9 +82,8 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<ExitCode> {
             let mut md = Markdown.render(&report, &ctx);
             if args.graph && !report.findings.is_empty() {
                 let g = crate::graph::build(
-                    &loaded.model,
+                    &analysis,
                     Some(&report),
-                    intent.as_ref(),
                     &crate::graph::Options::default(),
                 );
                 md.push_str(&crate::graph::mermaid::markdown_section(&g.affected()));

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::{Command, ExitCode, Stdio};
 
 use super::{SnapshotArgs, exit};
-use crate::audit::audit;
+use crate::analysis::Analysis;
 use crate::engine::Layer;
 use crate::graph::{self, Graph, Options};
 use crate::intent::Intent;
@@ -66,15 +66,18 @@ fn pictures(
     let opts = Options {
         subnets: args.subnets,
     };
-    let report = audit(model, intent, args.layer);
-    let mut out = vec![graph::build(model, Some(&report), intent, &opts)];
+    // One analysis per layer: the audit and the picture share its reach.
+    let analysis = Analysis::new(model, intent, args.layer);
+    let report = analysis.audit();
+    let mut out = vec![graph::build(&analysis, Some(&report), &opts)];
     if both && args.layer.is_none() && !model.network_interfaces.is_empty() {
         let other = match report.layer {
             Layer::Full => Layer::Network,
             Layer::Network => Layer::Full,
         };
-        let report = audit(model, intent, Some(other));
-        out.push(graph::build(model, Some(&report), intent, &opts));
+        let analysis = Analysis::new(model, intent, Some(other));
+        let report = analysis.audit();
+        out.push(graph::build(&analysis, Some(&report), &opts));
     }
     out
 }

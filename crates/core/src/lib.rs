@@ -8,6 +8,8 @@
 //!   [`diagnostics`] for everything that could not be used;
 //! - [`sets`]: address × protocol × port set algebra;
 //! - [`engine`]: reachability per the contract in `docs/semantics.md`;
+//! - [`analysis`]: one analysis of a model (layer, scope, reach computed once) that the audit,
+//!   the map and the diff ask;
 //! - [`report`]: what the CLI prints (tables, JSON).
 //! - [`graph`]: pictures of the peerings coloured by the audit (HTML, DOT, Mermaid).
 //! - [`gen`](mod@r#gen): synthetic organisations for benchmarks (`peerscope gen`).
@@ -20,6 +22,7 @@
 //! Core modules do no I/O except [`snapshot`], which reads files, and the generator, which
 //! writes them (through [`output`]).
 
+pub mod analysis;
 pub mod audit;
 pub mod aws;
 pub mod change;

@@ -14,10 +14,11 @@ use std::fmt;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::analysis::Analysis;
 use crate::engine::endpoint::eni_at;
 use crate::engine::explain::{Hop, HopKind, explain};
 use crate::engine::hop::{Detail, Direction, NaclDecision, ObjectRef};
-use crate::engine::reach::{ReachOptions, ReachRow, Via, reach};
+use crate::engine::reach::{ReachRow, Via};
 use crate::engine::{Flow, Layer, Reason};
 use crate::intent::{Intent, RuleAt};
 use crate::model::*;
@@ -351,116 +352,34 @@ fn hop_component(h: &Hop) -> Component {
     }
 }
 
-/// Audits a model against an intent (or only hygiene when `intent` is `None`).
+/// Audits a model against an intent (or only hygiene when `intent` is `None`): the audit of
+/// [`Analysis::new`]. Commands that ask more of the same model build the [`Analysis`] and ask
+/// it.
 pub fn audit(model: &Model, intent: Option<&Intent>, layer: Option<Layer>) -> AuditReport {
-    audit_scoped(model, intent, layer, None)
-}
-
-/// [`audit`] restricted to what a change to the VPCs in `scope` can alter: exposures and
-/// requirements of flows from or to them, hygiene of their objects and their peers'. Two
-/// scoped audits of the same scope differ exactly where the full audits differ, when the
-/// models differ only inside the scope (incremental what-if and diff).
-pub fn audit_scoped(
-    model: &Model,
-    intent: Option<&Intent>,
-    layer: Option<Layer>,
-    scope: Option<&BTreeSet<VpcId>>,
-) -> AuditReport {
-    let layer = layer_for(model, intent, layer);
-    let prepared = prepare(model, intent, scope);
-    let rows = match intent {
-        Some(i) => reach(
-            model,
-            &ReachOptions {
-                layer: Some(layer),
-                include_intra_vpc: prepared.needs_intra_vpc(i, layer),
-                scope: scope.cloned(),
-                ..Default::default()
-            },
-        ),
-        None => Vec::new(),
-    };
-    audit_rows(model, intent, layer, scope, &prepared, &rows)
+    Analysis::new(model, intent, layer).audit()
 }
 
 /// Intent zones resolved on a model: zone name → its addresses per VPC.
-pub type Zones = BTreeMap<String, BTreeMap<VpcId, IpSet>>;
+pub use crate::analysis::Zones;
 
-/// What an audit works out once, before its flows are computed: the VPCs a scoped audit looks
-/// at (the scope and its peers) and the intent's zones there.
-pub struct Prepared {
-    within: Option<BTreeSet<VpcId>>,
-    zones: Zones,
-}
-
-pub fn prepare(
-    model: &Model,
-    intent: Option<&Intent>,
-    scope: Option<&BTreeSet<VpcId>>,
-) -> Prepared {
-    let within = scope.map(|s| model.neighbourhood(s));
-    let zones = intent
-        .map(|i| i.resolve_within(model, within.as_ref()))
-        .unwrap_or_default();
-    Prepared { within, zones }
-}
-
-impl Prepared {
-    /// Whether the audit needs flows within a VPC: when the intent audits them, or when a
-    /// requirement's two zones share a VPC. Otherwise `reach` skips them (they are about half
-    /// of its work on a generated organisation).
-    pub fn needs_intra_vpc(&self, intent: &Intent, layer: Layer) -> bool {
-        if intent.audit_intra_vpc {
-            return true;
-        }
-        let empty = BTreeMap::new();
-        intent
-            .require
-            .iter()
-            .filter(|r| r.layer.is_none_or(|l| l == layer))
-            .any(|r| {
-                let from = self.zones.get(&r.from).unwrap_or(&empty);
-                let to = self.zones.get(&r.to).unwrap_or(&empty);
-                from.keys().any(|v| to.contains_key(v))
-            })
-    }
-}
-
-/// The layer an audit uses: the one asked for, else the intent's, else full when the
-/// snapshot has network interfaces.
-pub fn layer_for(model: &Model, intent: Option<&Intent>, layer: Option<Layer>) -> Layer {
-    layer
-        .or(intent.and_then(|i| i.layer))
-        .unwrap_or(if model.network_interfaces.is_empty() {
-            Layer::Network
-        } else {
-            Layer::Full
-        })
-}
-
-/// [`audit_scoped`] over reach rows already computed (in `layer`, for the same scope, with the
-/// flows within a VPC when [`Prepared::needs_intra_vpc`] says so): what-if and diff compute
-/// rows once for both the flow diff and the audit.
-pub fn audit_rows(
-    model: &Model,
-    intent: Option<&Intent>,
-    layer: Layer,
-    scope: Option<&BTreeSet<VpcId>>,
-    prepared: &Prepared,
-    rows: &[ReachRow],
-) -> AuditReport {
+/// The audit of an analysis ([`Analysis::audit`]).
+pub(crate) fn report(analysis: &Analysis<'_>) -> AuditReport {
+    let (model, intent, layer) = (analysis.model(), analysis.intent(), analysis.layer());
     let mut findings = Vec::new();
-    let zones = &prepared.zones;
+    let zones = analysis.zones();
     if let Some(intent) = intent {
+        let rows = analysis.rows();
         findings.extend(exposures(model, intent, zones, rows, layer));
-        findings.extend(requirements(model, intent, zones, rows, layer, scope));
+        findings.extend(requirements(
+            model,
+            intent,
+            zones,
+            rows,
+            layer,
+            analysis.scope(),
+        ));
     }
-    findings.extend(hygiene::findings(
-        model,
-        intent,
-        prepared.within.as_ref(),
-        zones,
-    ));
+    findings.extend(hygiene::findings(model, intent, analysis.within(), zones));
     findings.sort_by(|a, b| {
         (
             std::cmp::Reverse(a.severity),

@@ -12,10 +12,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::audit::{AuditReport, Finding, Kind, Severity, audit_rows, layer_for, prepare};
+use crate::analysis::{Analysis, default_layer};
+use crate::audit::{AuditReport, Finding, Kind, Severity};
 use crate::change::Applied;
 use crate::engine::Layer;
-use crate::engine::reach::{ReachOptions, ReachRow, Vias, reach};
+use crate::engine::reach::{ReachRow, Vias};
 use crate::intent::Intent;
 use crate::model::*;
 use crate::sets::{AddrMap, IpSet, ServiceSet};
@@ -253,29 +254,21 @@ pub fn diff(
         Some(s) => s.clone(),
         None => changed_vpcs(before, after),
     };
-    let layer = layer_for(before, opts.intent, opts.layer);
+    let layer = default_layer(before, opts.intent, opts.layer);
     let evaluate = |m: &Model| -> (Vec<ReachRow>, Option<AuditReport>) {
         if scope.is_empty() {
             return (Vec::new(), opts.intent.map(|_| empty_report(layer)));
         }
-        // Flows within a VPC only when the diff or the audit asks for them.
-        let prepared = prepare(m, opts.intent, Some(&scope));
-        let intra = opts.include_intra_vpc
-            || opts
-                .intent
-                .is_some_and(|i| prepared.needs_intra_vpc(i, layer));
-        let rows = reach(
+        // One analysis per side: its rows serve the flow comparison and its audit alike.
+        let analysis = Analysis::scoped(
             m,
-            &ReachOptions {
-                layer: Some(layer),
-                include_intra_vpc: intra,
-                scope: Some(scope.clone()),
-                ..Default::default()
-            },
+            opts.intent,
+            Some(layer),
+            Some(scope.clone()),
+            opts.include_intra_vpc,
         );
-        let report = opts
-            .intent
-            .map(|i| audit_rows(m, Some(i), layer, Some(&scope), &prepared, &rows));
+        let report = opts.intent.map(|_| analysis.audit());
+        let rows = analysis.into_rows();
         (rows, report)
     };
     let ((rows_b, audit_b), (rows_a, audit_a)) =

@@ -457,8 +457,19 @@ fn return_routable(
     ok.difference(&cidr_set(&sd.cidrs))
 }
 
+thread_local! {
+    static RUNS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// How many times [`reach`] was called on this thread: timing-free evidence, for tests, that a
+/// command computes its reach once (an [`crate::analysis::Analysis`] shares it).
+pub fn runs_on_this_thread() -> u64 {
+    RUNS.with(|r| r.get())
+}
+
 /// Computes all-pairs reachability.
 pub fn reach(model: &Model, opts: &ReachOptions) -> Vec<ReachRow> {
+    RUNS.with(|r| r.set(r.get() + 1));
     let layer = opts.layer.unwrap_or(Layer::Network);
     let within = opts.scope.as_ref().map(|s| model.neighbourhood(s));
     let ctx = Ctx::new(model, within.as_ref());

@@ -20,12 +20,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Serialize, Serializer};
 
+use crate::analysis::Analysis;
 use crate::audit::{AuditReport, Component, Finding, Kind, Severity};
 use crate::engine::Layer;
 use crate::engine::hop::ObjectRef;
-use crate::engine::reach::{ReachOptions, Via, reach};
+use crate::engine::reach::Via;
 use crate::ids::*;
-use crate::intent::Intent;
 use crate::model::Model;
 use crate::sets::{IpSet, ServiceSet};
 
@@ -308,21 +308,11 @@ fn cidr_strings(c: &[ipnet::IpNet]) -> Vec<String> {
     c.iter().map(|n| n.to_string()).collect()
 }
 
-/// Builds the picture of `model`. `report` is its audit (`None`: no findings, flows in the
-/// layer the audit would choose); `intent` names accounts and decides which are external.
-pub fn build(
-    model: &Model,
-    report: Option<&AuditReport>,
-    intent: Option<&Intent>,
-    opts: &Options,
-) -> Graph {
-    let layer = report
-        .map(|r| r.layer)
-        .unwrap_or(if model.network_interfaces.is_empty() {
-            Layer::Network
-        } else {
-            Layer::Full
-        });
+/// Builds the picture of an analysis's model, with the flows of its rows (no second `reach`).
+/// `report` is its audit (`None`: no findings); the analysis's intent names accounts and
+/// decides which are external.
+pub fn build(analysis: &Analysis<'_>, report: Option<&AuditReport>, opts: &Options) -> Graph {
+    let (model, intent, layer) = (analysis.model(), analysis.intent(), analysis.layer());
     let has_intent = report.is_some_and(|r| r.intent.is_some()) || intent.is_some();
 
     // VPCs: the snapshot's, then the unseen ones (known only from peering records).
@@ -409,14 +399,8 @@ pub fn build(
         })
         .collect();
 
-    // Delivered flows per peering and direction, from `reach` in the audit's layer.
-    let rows = reach(
-        model,
-        &ReachOptions {
-            layer: Some(layer),
-            ..Default::default()
-        },
-    );
+    // Delivered flows per peering and direction: the analysis's rows (the audit's).
+    let rows = analysis.rows();
     type FlowAcc = (IpSet, IpSet, ServiceSet, bool);
     let mut flows: BTreeMap<(String, String, String), FlowAcc> = BTreeMap::new();
     for r in rows.iter().filter(|r| r.delivered) {
