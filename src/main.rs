@@ -4,6 +4,11 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// mimalloc: faster and smaller than glibc's allocator on peerscope's many small set vectors
+/// (figures in Cargo.toml and docs/performance.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = peerscope::cli::Cli::parse();
     match peerscope::cli::run(cli) {
