@@ -506,7 +506,6 @@ pub fn reach(model: &Model, opts: &ReachOptions) -> Vec<ReachRow> {
             .par_iter()
             .flat_map_iter(|u| unseen_rows(&ctx, u, layer, opts)),
     );
-    rows.sort_by_cached_key(row_key);
     let mut rows = merge_rows(rows);
     let d = &model.damage;
     if !d.is_empty() {
@@ -517,6 +516,7 @@ pub fn reach(model: &Model, opts: &ReachOptions) -> Vec<ReachRow> {
     rows
 }
 
+/// The order rows are reported in (sets compared as printed).
 fn row_key(r: &ReachRow) -> (VpcId, VpcId, Via, bool, String, String, String) {
     (
         r.src_vpc.clone(),
@@ -529,27 +529,28 @@ fn row_key(r: &ReachRow) -> (VpcId, VpcId, Via, bool, String, String, String) {
     )
 }
 
-/// Unions rows that differ only in their source set.
-fn merge_rows(rows: Vec<ReachRow>) -> Vec<ReachRow> {
-    let mut by: BTreeMap<(VpcId, VpcId, Via, bool, String, String), ReachRow> = BTreeMap::new();
-    for r in rows {
-        let k = (
-            r.src_vpc.clone(),
-            r.dst_vpc.clone(),
-            r.via.clone(),
+/// Unions rows that differ only in their source set, then puts them in report order. Rows are
+/// grouped by comparing the sets themselves; only the merged rows are printed for the sort.
+fn merge_rows(mut rows: Vec<ReachRow>) -> Vec<ReachRow> {
+    fn group(r: &ReachRow) -> (&VpcId, &VpcId, &Via, bool, &IpSet, &ServiceSet) {
+        (
+            &r.src_vpc,
+            &r.dst_vpc,
+            &r.via,
             !r.connectable,
-            r.dst.to_string(),
-            r.services.to_string(),
-        );
-        match by.get_mut(&k) {
-            Some(e) => e.src = e.src.union(&r.src),
-            None => {
-                by.insert(k, r);
-            }
+            &r.dst,
+            &r.services,
+        )
+    }
+    rows.par_sort_unstable_by(|a, b| group(a).cmp(&group(b)));
+    let mut out: Vec<ReachRow> = Vec::with_capacity(rows.len());
+    for r in rows {
+        match out.last_mut() {
+            Some(last) if group(last) == group(&r) => last.src = last.src.union(&r.src),
+            _ => out.push(r),
         }
     }
-    let mut out: Vec<ReachRow> = by.into_values().collect();
-    out.sort_by_cached_key(row_key);
+    out.par_sort_by_cached_key(row_key);
     out
 }
 

@@ -20,7 +20,7 @@ use super::lattice::Lattice;
 /// Invariant (kept private so it cannot be broken): for every range
 /// `lo <= hi`, and for consecutive ranges `a`, `b`: `a.hi + 1 < b.lo`
 /// (sorted, disjoint and not touching).
-#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
 pub struct IntervalSet<T: Bound> {
     ranges: Vec<(T, T)>,
 }

@@ -151,7 +151,9 @@ pub fn range_to_cidrs(lo: IpAddr, hi: IpAddr) -> Vec<IpNet> {
 }
 
 /// A set of IPv4 and IPv6 addresses.
-#[derive(Clone, PartialEq, Eq, Hash, Debug, Default)]
+/// `Ord` is a total order on the representation (for grouping and deterministic work), not
+/// the order reports print in.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Default)]
 pub struct IpSet {
     /// IPv4 addresses as integers.
     pub v4: IntervalSet<u32>,

@@ -28,7 +28,7 @@ pub const PROTO_ICMPV6: u8 = 58;
 /// Invariant (private fields keep it): `other` never contains 6 or 17 —
 /// those live in `tcp`/`udp` port by port — so the representation is
 /// canonical and `==` is set equality.
-#[derive(Clone, PartialEq, Eq, Hash, Debug, Default)]
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Default)]
 pub struct ServiceSet {
     tcp: IntervalSet<u16>,
     udp: IntervalSet<u16>,
