@@ -18,6 +18,7 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<ExitCode> {
         }
         None => None,
     };
+    let mut clock = super::Clock::new(args.timings);
     let loaded = match super::load(&args.input)? {
         Ok(l) => l,
         Err(code) => return Ok(code),
@@ -36,8 +37,14 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<ExitCode> {
             "peerscope: no intent file (--intent, or intent.toml in the snapshot): hygiene checks only"
         );
     }
+    clock.lap("load");
     let analysis = Analysis::new(&loaded.model, intent.as_ref(), args.layer);
+    if intent.is_some() {
+        analysis.rows();
+        clock.lap("reach");
+    }
     let mut report = analysis.audit();
+    clock.lap("audit");
     if let Some(file) = &write_baseline {
         let fps: Vec<&str> = report
             .findings
@@ -92,6 +99,8 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<ExitCode> {
         }
     };
     std::io::stdout().lock().write_all(text.as_bytes())?;
+    clock.lap("output");
+    clock.print();
     let failing = report.findings.iter().any(|f| f.severity >= args.fail_on);
     // Damaged input: findings may be missing anywhere the damage reaches, so the verdict is
     // undetermined whatever was found.

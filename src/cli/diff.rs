@@ -6,7 +6,6 @@
 
 use std::io::Write;
 use std::process::ExitCode;
-use std::time::Instant;
 
 use super::{AuditFormat, DiffArgs, ImpactArgs, SnapshotArgs, WhatIfArgs, exit};
 use crate::change::{ec2, terraform};
@@ -46,43 +45,8 @@ fn load(
     })
 }
 
-/// Phase times for `--timings`.
-struct Clock {
-    on: bool,
-    last: Instant,
-    phases: Vec<(&'static str, f64)>,
-}
-
-impl Clock {
-    fn new(on: bool) -> Clock {
-        Clock {
-            on,
-            last: Instant::now(),
-            phases: Vec::new(),
-        }
-    }
-
-    fn lap(&mut self, phase: &'static str) {
-        let now = Instant::now();
-        self.phases
-            .push((phase, (now - self.last).as_secs_f64() * 1000.0));
-        self.last = now;
-    }
-
-    fn print(&self) {
-        if self.on {
-            let parts: Vec<String> = self
-                .phases
-                .iter()
-                .map(|(p, ms)| format!("{p} {ms:.1} ms"))
-                .collect();
-            eprintln!("peerscope: timings: {}", parts.join(", "));
-        }
-    }
-}
-
 pub fn run_diff(args: &DiffArgs) -> anyhow::Result<ExitCode> {
-    let mut clock = Clock::new(args.impact.timings);
+    let mut clock = super::Clock::new(args.impact.timings);
     let intent = match super::load_intent(
         args.impact.intent.as_deref(),
         &[&args.before, &args.after],
@@ -158,7 +122,7 @@ pub(super) fn propose(
 }
 
 pub fn run_what_if(args: &WhatIfArgs) -> anyhow::Result<ExitCode> {
-    let mut clock = Clock::new(args.impact.timings);
+    let mut clock = super::Clock::new(args.impact.timings);
     let intent = match super::load_intent(
         args.impact.intent.as_deref(),
         &[&args.snapshot],

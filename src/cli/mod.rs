@@ -16,6 +16,7 @@ mod snapshot;
 pub use graph::{GraphArgs, GraphFormat};
 pub use query::{BatchResult, batch_line};
 
+use std::time::Instant;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -170,6 +171,9 @@ pub struct AuditArgs {
     /// Markdown: add a Mermaid picture of the peerings and VPCs the findings touch.
     #[arg(long)]
     pub graph: bool,
+    /// Print how long each phase took (load, reach, audit, output) on standard error.
+    #[arg(long)]
+    pub timings: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -430,5 +434,40 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Diff(args) => diff::run_diff(&args),
         Command::WhatIf(args) => diff::run_what_if(&args),
         Command::Graph(args) => graph::run(&args),
+    }
+}
+
+/// Phase times for `--timings`.
+pub(crate) struct Clock {
+    on: bool,
+    last: Instant,
+    phases: Vec<(&'static str, f64)>,
+}
+
+impl Clock {
+    pub(crate) fn new(on: bool) -> Clock {
+        Clock {
+            on,
+            last: Instant::now(),
+            phases: Vec::new(),
+        }
+    }
+
+    pub(crate) fn lap(&mut self, phase: &'static str) {
+        let now = Instant::now();
+        self.phases
+            .push((phase, (now - self.last).as_secs_f64() * 1000.0));
+        self.last = now;
+    }
+
+    pub(crate) fn print(&self) {
+        if self.on {
+            let parts: Vec<String> = self
+                .phases
+                .iter()
+                .map(|(p, ms)| format!("{p} {ms:.1} ms"))
+                .collect();
+            eprintln!("peerscope: timings: {}", parts.join(", "));
+        }
     }
 }
