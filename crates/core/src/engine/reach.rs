@@ -660,22 +660,33 @@ fn filtered(
     let dst_v4 = dst.intersection(&IpSet::all_v4());
     let dst_v6 = dst.intersection(&IpSet::all_v6());
     let same_family = |a: IpAddr| if a.is_ipv4() { &dst_v4 } else { &dst_v6 };
-    let mut delivered: AddrMap<AddrMap<ServiceSet>> = AddrMap::new();
-    for (lo, hi, si) in n.ingress.restrict(src).iter() {
-        let inner = n
-            .egress
-            .restrict(same_family(lo))
-            .map_values(|se| se.intersection(si));
-        delivered.insert_set(&IpSet::from_addr_range(lo, hi), inner);
-    }
-    let mut connectable: AddrMap<AddrMap<ServiceSet>> = AddrMap::new();
-    for (lo, hi, re) in n.return_egress.restrict(&src.intersection(back)).iter() {
-        let inner = n
-            .return_ingress
-            .restrict(same_family(lo))
-            .map_values(|ri| return_services(re, ri));
-        connectable.insert_set(&IpSet::from_addr_range(lo, hi), inner);
-    }
+    // The pieces of one map's `iter` are disjoint: each map is built in one sweep.
+    let delivered: AddrMap<AddrMap<ServiceSet>> = AddrMap::from_pieces(
+        n.ingress
+            .restrict(src)
+            .iter()
+            .map(|(lo, hi, si)| {
+                let inner = n
+                    .egress
+                    .restrict(same_family(lo))
+                    .map_values(|se| se.intersection(si));
+                (lo, hi, inner)
+            })
+            .collect(),
+    );
+    let connectable: AddrMap<AddrMap<ServiceSet>> = AddrMap::from_pieces(
+        n.return_egress
+            .restrict(&src.intersection(back))
+            .iter()
+            .map(|(lo, hi, re)| {
+                let inner = n
+                    .return_ingress
+                    .restrict(same_family(lo))
+                    .map_values(|ri| return_services(re, ri));
+                (lo, hi, inner)
+            })
+            .collect(),
+    );
     let connectable = connectable.intersection(&delivered);
     let only_delivered = delivered.difference(&connectable);
     (connectable, only_delivered)
@@ -769,9 +780,9 @@ fn full_layer_unseen(
     sd: &Subnet,
     src_vpc: &VpcId,
 ) -> AddrMap<AddrMap<ServiceSet>> {
-    let mut out: AddrMap<AddrMap<ServiceSet>> = AddrMap::new();
+    let mut out = Vec::new();
     let Some(dst_classes) = ctx.eni_classes.get(&sd.id) else {
-        return out;
+        return AddrMap::new();
     };
     for b in dst_classes {
         let ingress = sg_map(ctx, b.groups, false, &[], src_vpc);
@@ -783,12 +794,12 @@ fn full_layer_unseen(
             for (l2, h2, admitted) in ingress.restrict(&IpSet::from_addr_range(lo, hi)).iter() {
                 let cell = inner.map_values(|v| v.intersection(admitted));
                 if !cell.is_empty() {
-                    out.insert_set(&IpSet::from_addr_range(l2, h2), cell);
+                    out.push((l2, h2, cell));
                 }
             }
         }
     }
-    out
+    AddrMap::from_pieces(out)
 }
 
 /// Interfaces of one subnet class that carry the same security groups: they behave alike, so each
@@ -877,9 +888,11 @@ fn full_layer<'m>(
     sd: &'m Subnet,
     sg_maps: &mut SgMapCache<'m>,
 ) -> AddrMap<AddrMap<ServiceSet>> {
-    let mut out: AddrMap<AddrMap<ServiceSet>> = AddrMap::new();
+    // Cells of every class pair, unioned in one sweep (those of one source class never
+    // overlap another's; destination classes of one source range may).
+    let mut out = Vec::new();
     let Some(dst_classes) = ctx.eni_classes.get(&sd.id) else {
-        return out;
+        return AddrMap::new();
     };
     for a in &src.classes {
         let from_a = map.restrict(&a.addresses);
@@ -887,29 +900,30 @@ fn full_layer<'m>(
             continue;
         }
         for b in dst_classes {
-            let egress = sg_maps
-                .entry((a.groups, b.groups, &sd.vpc, true))
-                .or_insert_with(|| sg_map(ctx, a.groups, true, b.groups, &sd.vpc))
-                .clone();
-            let ingress = sg_maps
-                .entry((b.groups, a.groups, src.vpc, false))
-                .or_insert_with(|| sg_map(ctx, b.groups, false, a.groups, src.vpc));
+            let egress_key = (a.groups, b.groups, &sd.vpc, true);
+            let ingress_key = (b.groups, a.groups, src.vpc, false);
+            if !sg_maps.contains_key(&egress_key) {
+                sg_maps.insert(egress_key, sg_map(ctx, a.groups, true, b.groups, &sd.vpc));
+            }
+            if !sg_maps.contains_key(&ingress_key) {
+                sg_maps.insert(ingress_key, sg_map(ctx, b.groups, false, a.groups, src.vpc));
+            }
+            let (egress, ingress) = (&sg_maps[&egress_key], &sg_maps[&ingress_key]);
             for (lo, hi, inner) in from_a.iter() {
-                let inner = inner.restrict(&b.addresses).intersection(&egress);
+                let inner = inner.restrict(&b.addresses).intersection(egress);
                 if inner.is_empty() {
                     continue;
                 }
                 for (l2, h2, admitted) in ingress.restrict(&IpSet::from_addr_range(lo, hi)).iter() {
                     let cell = inner.map_values(|v| v.intersection(admitted));
                     if !cell.is_empty() {
-                        // In place: pieces of one source class never overlap another's.
-                        out.insert_set(&IpSet::from_addr_range(l2, h2), cell);
+                        out.push((l2, h2, cell));
                     }
                 }
             }
         }
     }
-    out
+    AddrMap::from_pieces(out)
 }
 
 /// The interface classes of a subnet class (merged by security-group set across its subnets).

@@ -79,6 +79,23 @@ impl<V: Lattice> AddrMap<V> {
         }
     }
 
+    /// The pointwise union of `(lo, hi, v)` address ranges ([`PiecewiseMap::from_pieces`] per
+    /// family; a range whose ends are of two families is skipped — `iter` never yields one).
+    pub fn from_pieces(pieces: Vec<(IpAddr, IpAddr, V)>) -> Self {
+        let (mut v4, mut v6) = (Vec::new(), Vec::new());
+        for (lo, hi, v) in pieces {
+            match (lo, hi) {
+                (IpAddr::V4(l), IpAddr::V4(h)) => v4.push((ipv4_to_u32(l), ipv4_to_u32(h), v)),
+                (IpAddr::V6(l), IpAddr::V6(h)) => v6.push((ipv6_to_u128(l), ipv6_to_u128(h), v)),
+                _ => debug_assert!(false, "a range from {lo} to {hi} spans two families"),
+            }
+        }
+        Self {
+            v4: PiecewiseMap::from_pieces(v4),
+            v6: PiecewiseMap::from_pieces(v6),
+        }
+    }
+
     /// Union `v` into every address of `net`.
     pub fn insert_net(&mut self, net: IpNet, v: V) {
         match net_bounds(net) {

@@ -31,6 +31,10 @@ impl<T: Bound, V: Lattice> Default for PiecewiseMap<T, V> {
     }
 }
 
+/// Pieces covering one point beyond which [`PiecewiseMap::from_pieces`] hands over to the
+/// balanced unions of [`PiecewiseMap::from_entries`].
+const MAX_ACTIVE: usize = 16;
+
 /// Append a piece, extending the previous one instead when the value is
 /// equal; this is where canonical form is produced.
 #[inline]
@@ -104,6 +108,52 @@ impl<T: Bound, V: Lattice> PiecewiseMap<T, V> {
         Self {
             pieces: vec![(T::MIN, v)],
         }
+    }
+
+    /// The pointwise union of `pieces` (inclusive ranges `[lo, hi]` with a value each), built
+    /// in one sweep over their sorted ends: `O(k log k)` for `k` pieces plus one union per
+    /// overlap, where folding them in with [`PiecewiseMap::insert_set`] rebuilds the whole map
+    /// `k` times. Made for pieces that seldom overlap; where many do (more than
+    /// `MAX_ACTIVE` at one point), it hands over to [`PiecewiseMap::from_entries`].
+    pub fn from_pieces(mut pieces: Vec<(T, T, V)>) -> Self {
+        pieces.retain(|(lo, hi, v)| lo <= hi && !v.is_empty());
+        if pieces.is_empty() {
+            return Self::new();
+        }
+        pieces.sort_by(|a, b| a.0.cmp(&b.0));
+        // Breakpoints: where a piece starts, and just after one ends.
+        let mut points: Vec<T> = pieces
+            .iter()
+            .map(|p| p.0)
+            .chain(pieces.iter().filter_map(|p| p.1.succ()))
+            .collect();
+        points.sort_unstable();
+        points.dedup();
+        let mut out: Vec<(T, V)> = Vec::with_capacity(points.len() + 1);
+        if points[0] != T::MIN {
+            out.push((T::MIN, V::empty()));
+        }
+        let mut active: Vec<usize> = Vec::new();
+        let mut next = 0;
+        for &p in &points {
+            active.retain(|&k| pieces[k].1 >= p);
+            while next < pieces.len() && pieces[next].0 == p {
+                active.push(next);
+                next += 1;
+            }
+            if active.len() > MAX_ACTIVE {
+                return Self::from_entries(pieces);
+            }
+            let v = match active.as_slice() {
+                [] => V::empty(),
+                [k] => pieces[*k].2.clone(),
+                [k, rest @ ..] => rest
+                    .iter()
+                    .fold(pieces[*k].2.clone(), |acc, &r| acc.union(&pieces[r].2)),
+            };
+            push_piece(&mut out, p, v);
+        }
+        Self::from_raw(out)
     }
 
     /// `v` on `set`, empty elsewhere.
@@ -231,7 +281,8 @@ impl<T: Bound, V: Lattice> PiecewiseMap<T, V> {
         }
     }
 
-    /// Union `v` into every point of `set`.
+    /// Union `v` into every point of `set`. Rebuilds the map: to union many pieces, collect
+    /// them for [`PiecewiseMap::from_pieces`].
     pub fn insert_set(&mut self, set: &IntervalSet<T>, v: V) {
         if set.is_empty() || v.is_empty() {
             return;
@@ -481,5 +532,34 @@ mod tests {
         let m = outer.map_values(|_| true);
         assert_eq!(m, PiecewiseMap::constant(true));
         assert_eq!(m.support(), IntervalSet::full());
+    }
+
+    #[test]
+    fn from_pieces_is_the_union_of_its_pieces() {
+        use crate::sets::IntervalSet;
+        type M = PiecewiseMap<u8, IntervalSet<u8>>;
+        let v = |a: u8, b: u8| IntervalSet::from_range(a, b);
+        let pieces = vec![
+            (10u8, 20u8, v(1, 1)),
+            (15, 30, v(2, 2)),
+            (0, 0, v(3, 3)),
+            (255, 255, v(4, 4)),
+            (21, 25, v(1, 1)),
+            (40, 39, v(5, 5)),
+            (50, 60, IntervalSet::new()),
+        ];
+        let mut folded = M::new();
+        for (lo, hi, x) in pieces.clone() {
+            folded.insert_set(&IntervalSet::from_range(lo, hi), x);
+        }
+        assert_eq!(M::from_pieces(pieces), folded);
+        assert_eq!(M::from_pieces(Vec::new()), M::new());
+        // Many pieces over one point: the balanced unions take over, same answer.
+        let many: Vec<(u8, u8, IntervalSet<u8>)> = (0..40u8).map(|i| (i, 100, v(i, i))).collect();
+        let mut folded = M::new();
+        for (lo, hi, x) in many.clone() {
+            folded.insert_set(&IntervalSet::from_range(lo, hi), x);
+        }
+        assert_eq!(M::from_pieces(many), folded);
     }
 }
