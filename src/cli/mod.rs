@@ -16,9 +16,9 @@ mod snapshot;
 pub use graph::{GraphArgs, GraphFormat};
 pub use query::{BatchResult, batch_line};
 
-use std::time::Instant;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Instant;
 
 use clap::{Parser, Subcommand, ValueEnum};
 

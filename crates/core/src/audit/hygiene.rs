@@ -506,8 +506,8 @@ fn open_to_world(model: &Model, within: Option<&BTreeSet<VpcId>>, out: &mut Vec<
         },
     );
     // Rows over peerings by destination subnet: a member interface only meets its subnet's.
-    let mut by_subnet: std::collections::HashMap<&SubnetId, Vec<&crate::engine::reach::ReachRow>> =
-        std::collections::HashMap::new();
+    let mut by_subnet: foldhash::HashMap<&SubnetId, Vec<&crate::engine::reach::ReachRow>> =
+        foldhash::HashMap::default();
     for r in rows.iter().filter(|r| r.via != Via::Local) {
         by_subnet.entry(&r.dst_subnet).or_default().push(r);
     }

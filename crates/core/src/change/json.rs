@@ -8,8 +8,8 @@
 //! anything unexpected they give up (`None`) instead of guessing. Nesting is bounded by
 //! `serde_json`'s recursion limit (128), which bounds the recursion here too.
 
+use foldhash::{HashSet, HashSetExt};
 use std::borrow::Cow;
-use std::collections::HashSet;
 
 /// One step into a JSON value: an object's member or an array's item.
 #[derive(Clone, Debug, PartialEq, Eq)]

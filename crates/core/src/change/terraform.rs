@@ -23,7 +23,9 @@
 //! in phases: new containers (tables, groups, ACLs, peerings, lists), acceptances, removals of
 //! parts, additions of parts, removals of containers.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use foldhash::{HashMap, HashMapExt};
 use std::path::Path;
 
 use serde_json::{Map, Value, json};

@@ -11,7 +11,9 @@
 //! Results are aggregated boxes ([`ReachRow`]): source VPC and addresses, destination VPC and
 //! addresses, services, the peering crossed, connectable or only delivered.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
+
+use foldhash::{HashMap, HashMapExt};
 use std::net::IpAddr;
 
 use ipnet::IpNet;

@@ -6,7 +6,9 @@
 //! - subnet → ENIs and (subnet, address) → ENIs; security group → member ENIs;
 //! - VPC → peering connections; the VPCs known only from them (unseen peers).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use foldhash::{HashMap, HashMapExt};
 use std::net::IpAddr;
 use std::sync::Arc;
 

@@ -5,7 +5,7 @@
 //! It is two `PiecewiseMap`s, one per address family, behind one API, in the
 //! same way `IpSet` is two `IntervalSet`s.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 use std::hash::Hash;
 use std::net::IpAddr;
 

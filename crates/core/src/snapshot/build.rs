@@ -4,7 +4,9 @@
 //! Every object that cannot be used, and every reference that dangles, becomes a diagnostic
 //! naming the file and the object. Nothing is dropped silently.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
+
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
@@ -921,7 +923,7 @@ impl Builder {
             addresses.extend(ip(a, at, "Ipv6Address", &mut self.diags));
         }
         // The primary private address stays first: it names the interface in `query`.
-        let mut seen = std::collections::HashSet::new();
+        let mut seen = HashSet::new();
         addresses.retain(|a| seen.insert(*a));
         if e.groups.null || e.groups.iter().any(|g| g.group_id.is_none()) {
             self.diags.push(at.diag(

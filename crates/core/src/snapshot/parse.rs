@@ -349,7 +349,7 @@ fn absolute_position(text: &str, slice: &str, e: &serde_json::Error) -> (usize, 
 
 /// The object's id, when it has a string one, for naming it in a diagnostic.
 fn object_id(raw: &str, id_field: &str) -> Option<String> {
-    let fields: std::collections::HashMap<&str, &RawValue> = serde_json::from_str(raw).ok()?;
+    let fields: foldhash::HashMap<&str, &RawValue> = serde_json::from_str(raw).ok()?;
     serde_json::from_str::<String>(fields.get(id_field)?.get()).ok()
 }
 
