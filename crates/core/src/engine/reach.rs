@@ -904,12 +904,12 @@ fn full_layer<'m>(
         for b in dst_classes {
             let egress_key = (a.groups, b.groups, &sd.vpc, true);
             let ingress_key = (b.groups, a.groups, src.vpc, false);
-            if !sg_maps.contains_key(&egress_key) {
-                sg_maps.insert(egress_key, sg_map(ctx, a.groups, true, b.groups, &sd.vpc));
-            }
-            if !sg_maps.contains_key(&ingress_key) {
-                sg_maps.insert(ingress_key, sg_map(ctx, b.groups, false, a.groups, src.vpc));
-            }
+            sg_maps
+                .entry(egress_key)
+                .or_insert_with(|| sg_map(ctx, a.groups, true, b.groups, &sd.vpc));
+            sg_maps
+                .entry(ingress_key)
+                .or_insert_with(|| sg_map(ctx, b.groups, false, a.groups, src.vpc));
             let (egress, ingress) = (&sg_maps[&egress_key], &sg_maps[&ingress_key]);
             for (lo, hi, inner) in from_a.iter() {
                 let inner = inner.restrict(&b.addresses).intersection(egress);

@@ -120,7 +120,7 @@ impl<T: Bound, V: Lattice> PiecewiseMap<T, V> {
         if pieces.is_empty() {
             return Self::new();
         }
-        pieces.sort_by(|a, b| a.0.cmp(&b.0));
+        pieces.sort_by_key(|p| p.0);
         // Breakpoints: where a piece starts, and just after one ends.
         let mut points: Vec<T> = pieces
             .iter()
