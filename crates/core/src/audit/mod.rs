@@ -11,6 +11,7 @@ mod hygiene;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
+use rayon::prelude::*;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -538,83 +539,87 @@ fn exposures(
             }
         }
     }
-    let mut findings = Vec::new();
-    for ((src_vpc, dst_subnet, via, kind, rule), boxes) in out {
-        for b in merge_boxes(boxes) {
-            let dst_vpc = model
-                .subnets
-                .get(&dst_subnet)
-                .map(|s| s.vpc.clone())
-                .unwrap_or_else(|| VpcId::new(""));
-            let src_account = account_of(model, &src_vpc);
-            let external = !intent.is_known_account(&src_account);
-            let flows = FlowBox {
-                src_vpc: src_vpc.clone(),
-                src_account,
-                src: b.src.clone(),
-                dst_vpc: dst_vpc.clone(),
-                dst_subnet: Some(dst_subnet.clone()),
-                dst: b.dst.clone(),
-                services: b.svc.clone(),
-                via: Some(via.clone()),
-            };
-            let mut severity = exposure_severity(&flows, external);
-            if kind == Kind::DeniedFlow {
-                severity = severity.max(Severity::High);
+    // Each group's findings (a representative explain per box) are independent: in parallel,
+    // then sorted with the others by the report.
+    out.into_par_iter()
+        .flat_map_iter(|((src_vpc, dst_subnet, via, kind, rule), boxes)| {
+            let mut findings = Vec::new();
+            for b in merge_boxes(boxes) {
+                let dst_vpc = model
+                    .subnets
+                    .get(&dst_subnet)
+                    .map(|s| s.vpc.clone())
+                    .unwrap_or_else(|| VpcId::new(""));
+                let src_account = account_of(model, &src_vpc);
+                let external = !intent.is_known_account(&src_account);
+                let flows = FlowBox {
+                    src_vpc: src_vpc.clone(),
+                    src_account,
+                    src: b.src.clone(),
+                    dst_vpc: dst_vpc.clone(),
+                    dst_subnet: Some(dst_subnet.clone()),
+                    dst: b.dst.clone(),
+                    services: b.svc.clone(),
+                    via: Some(via.clone()),
+                };
+                let mut severity = exposure_severity(&flows, external);
+                if kind == Kind::DeniedFlow {
+                    severity = severity.max(Severity::High);
+                }
+                let unseen = model.unseen_vpc(&src_vpc).is_some();
+                let components: Vec<Component> = representative(model, &src_vpc, &b, layer)
+                    .and_then(|f| explain(model, &f, layer).ok())
+                    .map(|e| {
+                        let mut c: Vec<Component> = e.path.iter().map(hop_component).collect();
+                        // From an unseen peer, your side's route is the one that sends replies
+                        // back over the peering (semantics step 22): it names what you can change.
+                        if unseen {
+                            c.extend(
+                                e.return_path
+                                    .iter()
+                                    .filter(|h| h.kind == HopKind::RouteTable && h.passed)
+                                    .filter_map(|h| {
+                                        Some(Component {
+                                            object: h.id.clone(),
+                                            detail: Detail::ReturnRoute(h.detail.route()?.clone()),
+                                        })
+                                    }),
+                            );
+                        }
+                        c
+                    })
+                    .unwrap_or_default();
+                let tighten = tighten_text(&components, &flows);
+                let title = format!(
+                    "{} {} → {} {} {} via {}",
+                    src_vpc, b.src, dst_vpc, b.dst, b.svc, via
+                );
+                let fp = fingerprint(&[
+                    kind.as_str(),
+                    src_vpc.as_str(),
+                    dst_subnet.as_str(),
+                    &via.to_string(),
+                    &b.src.to_string(),
+                    &b.dst.to_string(),
+                    &b.svc.to_string(),
+                ]);
+                findings.push(Finding {
+                    kind,
+                    severity,
+                    fingerprint: fp,
+                    title,
+                    flows: Some(flows),
+                    reason: None,
+                    components,
+                    tighten,
+                    rule: rule.clone(),
+                    undetermined: false,
+                    peerings: Vec::new(),
+                });
             }
-            let unseen = model.unseen_vpc(&src_vpc).is_some();
-            let components: Vec<Component> = representative(model, &src_vpc, &b, layer)
-                .and_then(|f| explain(model, &f, layer).ok())
-                .map(|e| {
-                    let mut c: Vec<Component> = e.path.iter().map(hop_component).collect();
-                    // From an unseen peer, your side's route is the one that sends replies
-                    // back over the peering (semantics step 22): it names what you can change.
-                    if unseen {
-                        c.extend(
-                            e.return_path
-                                .iter()
-                                .filter(|h| h.kind == HopKind::RouteTable && h.passed)
-                                .filter_map(|h| {
-                                    Some(Component {
-                                        object: h.id.clone(),
-                                        detail: Detail::ReturnRoute(h.detail.route()?.clone()),
-                                    })
-                                }),
-                        );
-                    }
-                    c
-                })
-                .unwrap_or_default();
-            let tighten = tighten_text(&components, &flows);
-            let title = format!(
-                "{} {} → {} {} {} via {}",
-                src_vpc, b.src, dst_vpc, b.dst, b.svc, via
-            );
-            let fp = fingerprint(&[
-                kind.as_str(),
-                src_vpc.as_str(),
-                dst_subnet.as_str(),
-                &via.to_string(),
-                &b.src.to_string(),
-                &b.dst.to_string(),
-                &b.svc.to_string(),
-            ]);
-            findings.push(Finding {
-                kind,
-                severity,
-                fingerprint: fp,
-                title,
-                flows: Some(flows),
-                reason: None,
-                components,
-                tighten,
-                rule: rule.clone(),
-                undetermined: false,
-                peerings: Vec::new(),
-            });
-        }
-    }
-    findings
+            findings
+        })
+        .collect()
 }
 
 /// What to tighten, from the components that let a box through.
@@ -711,6 +716,13 @@ fn requirements(
         }
         _ => set.clone(),
     };
+    // Connectable rows per VPC pair, in row order: each pair a requirement names looks at
+    // its own rows only (was: every row, for every pair).
+    let mut by_pair: foldhash::HashMap<(&VpcId, &VpcId), Vec<&ReachRow>> =
+        foldhash::HashMap::default();
+    for r in rows.iter().filter(|r| r.connectable) {
+        by_pair.entry((&r.src_vpc, &r.dst_vpc)).or_default().push(r);
+    }
     let mut findings = Vec::new();
     for req in intent
         .require
@@ -739,10 +751,7 @@ fn requirements(
                 if missing.is_empty() {
                     continue;
                 }
-                for r in rows
-                    .iter()
-                    .filter(|r| r.connectable && &r.src_vpc == sv && &r.dst_vpc == dv)
-                {
+                for r in by_pair.get(&(sv, dv)).into_iter().flatten() {
                     let got = Bx {
                         src: r.src.clone(),
                         dst: r.dst.clone(),
