@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use ipnet::IpNet;
 
+use super::Origins;
 use super::layout::SnapshotFile;
 use super::parse::{FileContents, Item, prefix_list_id_from_name};
 use super::raw;
@@ -129,7 +130,7 @@ pub struct Builder {
     parts: Parts,
     diags: Vec<Diagnostic>,
     /// Object id → file it was first read from.
-    origin: HashMap<String, PathBuf>,
+    origin: Origins,
     /// ENIs read from describe-instances; describe-network-interfaces records win.
     instance_enis: BTreeMap<NetworkInterfaceId, NetworkInterface>,
     group_refs: Vec<GroupRef>,
@@ -250,7 +251,7 @@ impl Builder {
     /// Inserts unless the id is known; a second copy that differs is reported.
     fn insert<K: Ord + Clone + AsRef<str>, V: PartialEq>(
         map: &mut BTreeMap<K, V>,
-        origin: &mut HashMap<String, PathBuf>,
+        origin: &mut Origins,
         diags: &mut Vec<Diagnostic>,
         file: &Path,
         id: K,
@@ -258,7 +259,7 @@ impl Builder {
     ) {
         match map.get(&id) {
             None => {
-                origin.insert(id.as_ref().to_owned(), file.to_path_buf());
+                origin.insert(id.as_ref(), file);
                 map.insert(id, value);
             }
             Some(existing) if *existing == value => {}
@@ -1003,9 +1004,7 @@ impl Builder {
                 if primary.as_ref().is_none_or(|(d, _)| device < *d) {
                     primary = Some((device, eni.id.clone()));
                 }
-                self.origin
-                    .entry(eni.id.to_string())
-                    .or_insert_with(|| f.rel.clone());
+                self.origin.insert_if_absent(eni.id.as_str(), &f.rel);
                 match self.instance_enis.get(&eni.id) {
                     None => {
                         self.instance_enis.insert(eni.id.clone(), eni);
@@ -1086,7 +1085,7 @@ impl Builder {
         }
         match self.parts.peerings.get_mut(&conn.id) {
             None => {
-                self.origin.insert(id.to_owned(), f.rel.clone());
+                self.origin.insert(id, &f.rel);
                 self.parts.peerings.insert(conn.id.clone(), conn);
             }
             // The same connection from both accounts' dumps: one connection. Fill in what the
@@ -1281,7 +1280,7 @@ impl Builder {
 
     /// Resolves locations and references, and returns the model with every diagnostic.
     /// Also returns, for every object id, the file it was first read from.
-    pub fn finish(mut self) -> (Model, Vec<Diagnostic>, BTreeMap<String, PathBuf>) {
+    pub fn finish(mut self) -> (Model, Vec<Diagnostic>, Origins) {
         // ENIs seen only in describe-instances; instance ids attach to the interface records.
         for (id, eni) in std::mem::take(&mut self.instance_enis) {
             match self.parts.network_interfaces.get_mut(&id) {
@@ -1311,7 +1310,7 @@ impl Builder {
                 });
             list.cidrs = cidrs;
             list.entries_known = true;
-            self.origin.entry(id.to_string()).or_insert(file);
+            self.origin.insert_if_absent(id.as_str(), &file);
         }
         self.resolve_locations();
         self.check_references();
@@ -1322,12 +1321,14 @@ impl Builder {
         check_impossible(&model, &self.origin, &mut diags);
         diags.sort();
         diags.dedup();
-        let origins = self.origin.into_iter().collect();
-        (model, diags, origins)
+        (model, diags, self.origin)
     }
 
     fn file_of(&self, id: &str) -> PathBuf {
-        self.origin.get(id).cloned().unwrap_or_default()
+        self.origin
+            .get(id)
+            .map(Path::to_path_buf)
+            .unwrap_or_default()
     }
 
     fn resolve_locations(&mut self) {
@@ -1496,10 +1497,11 @@ impl Builder {
         let mut subnet_tables: BTreeMap<&SubnetId, Vec<&RouteTableId>> = BTreeMap::new();
         let mut main_tables: BTreeMap<&VpcId, Vec<&RouteTableId>> = BTreeMap::new();
         for t in p.route_tables.values() {
-            let file = self.file_of(t.id.as_str());
+            // Looked up only when a diagnostic needs it.
+            let file = || self.file_of(t.id.as_str());
             if !p.vpcs.contains_key(&t.vpc) {
                 diags.push(dangling(
-                    file.clone(),
+                    file(),
                     t.id.as_str(),
                     format!(
                         "route table names VPC {} which is not in the snapshot",
@@ -1514,7 +1516,7 @@ impl Builder {
                 subnet_tables.entry(s).or_default().push(&t.id);
                 if !p.subnets.contains_key(s) {
                     diags.push(dangling(
-                        file.clone(),
+                        file(),
                         t.id.as_str(),
                         format!(
                             "route table is associated with subnet {s} which is not in the snapshot"
@@ -1527,7 +1529,7 @@ impl Builder {
                     && !p.peerings.contains_key(pcx)
                     && !r.blackhole
                 {
-                    diags.push(dangling(file.clone(), t.id.as_str(), format!("route {r} names peering connection {pcx} which is not in the snapshot (treated as inactive)")));
+                    diags.push(dangling(file(), t.id.as_str(), format!("route {r} names peering connection {pcx} which is not in the snapshot (treated as inactive)")));
                 }
                 if let RouteDestination::PrefixList(pl) = &r.destination {
                     let severity =
@@ -1537,7 +1539,7 @@ impl Builder {
                             Severity::Warning
                         };
                     if !p.prefix_lists.get(pl).is_some_and(|l| l.entries_known) {
-                        diags.push(Diagnostic::new(severity, Code::DanglingReference, format!("route {r} names prefix list {pl} whose entries are not in the snapshot (the route matches nothing)")).in_file(file.clone()).object(t.id.as_str()));
+                        diags.push(Diagnostic::new(severity, Code::DanglingReference, format!("route {r} names prefix list {pl} whose entries are not in the snapshot (the route matches nothing)")).in_file(file()).object(t.id.as_str()));
                     }
                 }
             }
@@ -1576,10 +1578,11 @@ impl Builder {
         }
         let mut subnet_acls: BTreeMap<&SubnetId, Vec<&NetworkAclId>> = BTreeMap::new();
         for a in p.network_acls.values() {
-            let file = self.file_of(a.id.as_str());
+            // Looked up only when a diagnostic needs it.
+            let file = || self.file_of(a.id.as_str());
             if !p.vpcs.contains_key(&a.vpc) {
                 diags.push(dangling(
-                    file.clone(),
+                    file(),
                     a.id.as_str(),
                     format!(
                         "network ACL names VPC {} which is not in the snapshot",
@@ -1595,7 +1598,7 @@ impl Builder {
                             Code::DanglingReference,
                             format!("network ACL is associated with subnet {s} which is not in the snapshot"),
                         )
-                        .in_file(file.clone())
+                        .in_file(file())
                         .object(a.id.as_str()),
                     );
                 }
@@ -1655,10 +1658,11 @@ impl Builder {
             );
         }
         for g in p.security_groups.values() {
-            let file = self.file_of(g.id.as_str());
+            // Looked up only when a diagnostic needs it.
+            let file = || self.file_of(g.id.as_str());
             if !p.vpcs.contains_key(&g.vpc) {
                 diags.push(dangling(
-                    file.clone(),
+                    file(),
                     g.id.as_str(),
                     format!(
                         "security group names VPC {} which is not in the snapshot",
@@ -1672,22 +1676,23 @@ impl Builder {
                     && !p.prefix_lists.get(pl).is_some_and(|l| l.entries_known)
                     && reported.insert(pl)
                 {
-                    diags.push(Diagnostic::warning(Code::DanglingReference, format!("rule names prefix list {pl} whose entries are not in the snapshot (the rule matches nothing)")).in_file(file.clone()).object(g.id.as_str()));
+                    diags.push(Diagnostic::warning(Code::DanglingReference, format!("rule names prefix list {pl} whose entries are not in the snapshot (the rule matches nothing)")).in_file(file()).object(g.id.as_str()));
                 }
             }
         }
         // ENIs must sit in a known subnet to be endpoints.
         let mut dropped = Vec::new();
         for e in p.network_interfaces.values() {
-            let file = self.file_of(e.id.as_str());
+            // Looked up only when a diagnostic needs it.
+            let file = || self.file_of(e.id.as_str());
             match p.subnets.get(&e.subnet) {
                 None => {
-                    diags.push(Diagnostic::error(Code::DanglingReference, format!("network interface is in subnet {} which is not in the snapshot (interface skipped)", e.subnet)).in_file(file).object(e.id.as_str()));
+                    diags.push(Diagnostic::error(Code::DanglingReference, format!("network interface is in subnet {} which is not in the snapshot (interface skipped)", e.subnet)).in_file(file()).object(e.id.as_str()));
                     dropped.push(e.id.clone());
                     continue;
                 }
                 Some(s) if s.vpc != e.vpc && !e.vpc.as_str().is_empty() => {
-                    diags.push(Diagnostic::error(Code::InvalidValue, format!("network interface names VPC {} but its subnet {} is in {}; the subnet's VPC is used", e.vpc, e.subnet, s.vpc)).in_file(file.clone()).object(e.id.as_str()));
+                    diags.push(Diagnostic::error(Code::InvalidValue, format!("network interface names VPC {} but its subnet {} is in {}; the subnet's VPC is used", e.vpc, e.subnet, s.vpc)).in_file(file()).object(e.id.as_str()));
                 }
                 Some(_) => {}
             }
@@ -1698,7 +1703,7 @@ impl Builder {
                             Code::DanglingReference,
                             format!("network interface carries security group {g} which is not in the snapshot: its rules are unknown and allow nothing here"),
                         )
-                        .in_file(file.clone())
+                        .in_file(file())
                         .object(e.id.as_str()),
                     );
                 }
@@ -1727,7 +1732,7 @@ impl Builder {
 /// VPCs known only from peering records: an info for an external account's VPC (the normal
 /// case: a partner's account is not yours to read), a warning when the snapshot covers the
 /// account (its VPC was not collected, so the data has a gap).
-fn check_unseen(m: &Model, origin: &HashMap<String, PathBuf>, diags: &mut Vec<Diagnostic>) {
+fn check_unseen(m: &Model, origin: &Origins, diags: &mut Vec<Diagnostic>) {
     let collected: BTreeSet<&AccountId> = m.locations.iter().map(|(a, _)| a).collect();
     for u in m.unseen_vpcs().values() {
         let conns = join(&u.peerings);
@@ -1754,7 +1759,7 @@ fn check_unseen(m: &Model, origin: &HashMap<String, PathBuf>, diags: &mut Vec<Di
         };
         let mut d = Diagnostic::new(severity, Code::UnseenVpc, msg).object(u.id.as_str());
         if let Some(f) = u.peerings.first().and_then(|p| origin.get(p.as_str())) {
-            d = d.in_file(f.clone());
+            d = d.in_file(f);
         }
         diags.push(d);
     }
@@ -1763,13 +1768,13 @@ fn check_unseen(m: &Model, origin: &HashMap<String, PathBuf>, diags: &mut Vec<Di
 /// Data no real account can hold: associations across VPCs, subnets outside their VPC or
 /// overlapping each other, interface addresses outside their subnet. Each is an error naming
 /// both objects, and damage to both VPCs (the engine ignores a cross-VPC association).
-fn check_impossible(m: &Model, origin: &HashMap<String, PathBuf>, diags: &mut Vec<Diagnostic>) {
+fn check_impossible(m: &Model, origin: &Origins, diags: &mut Vec<Diagnostic>) {
     let impossible = |object: &str, msg: String, vpcs: Vec<VpcId>| {
         let mut d = Diagnostic::error(Code::ImpossibleData, msg)
             .object(object)
             .scope(vpcs);
         if let Some(f) = origin.get(object) {
-            d = d.in_file(f.clone());
+            d = d.in_file(f);
         }
         d
     };

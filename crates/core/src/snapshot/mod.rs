@@ -10,10 +10,11 @@ pub mod convert;
 mod damage;
 pub mod layout;
 pub mod manifest;
+mod origins;
+pub use origins::Origins;
 mod parse;
 mod raw;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -33,7 +34,7 @@ pub struct Loaded {
     pub files_recognised: usize,
     /// Object id → the file (relative to the root) it was read from, for reports that point
     /// at a file (SARIF locations).
-    pub origins: BTreeMap<String, PathBuf>,
+    pub origins: Origins,
 }
 
 impl Loaded {

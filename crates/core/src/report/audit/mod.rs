@@ -6,7 +6,6 @@ mod markdown;
 mod sarif;
 mod table;
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use crate::audit::AuditReport;
@@ -20,7 +19,7 @@ pub use table::Table;
 #[derive(Clone, Debug, Default)]
 pub struct Context {
     /// Object id → snapshot file relative to the snapshot root.
-    pub origins: BTreeMap<String, PathBuf>,
+    pub origins: crate::snapshot::Origins,
     /// The snapshot root as given on the command line (for SARIF artifact URIs).
     pub snapshot: PathBuf,
 }
