@@ -109,6 +109,16 @@ impl Index {
 
     /// Rebuilds what route tables, network ACLs and peerings decide; subnets and interfaces
     /// must not have changed since [`Index::build`].
+    /// Whether the routing part equals `other`'s (the guard that an edit which kept it was
+    /// right to: `Editor::finish` in debug builds).
+    pub(crate) fn routing_eq(&self, other: &Index) -> bool {
+        self.main_table == other.main_table
+            && self.subnet_table == other.subnet_table
+            && self.subnet_nacl == other.subnet_nacl
+            && self.vpc_peerings == other.vpc_peerings
+            && self.unseen == other.unseen
+    }
+
     pub(super) fn build_routing(&mut self, m: &Model) {
         self.main_table.clear();
         self.subnet_table.clear();

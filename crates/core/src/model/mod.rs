@@ -635,6 +635,14 @@ impl Model {
         self.index = ix;
     }
 
+    /// Whether the routing part of the index is what the objects give now (tests and debug
+    /// builds: an edit that kept the index must not have changed what it holds).
+    pub fn routing_index_is_current(&self) -> bool {
+        let mut fresh = self.index.clone();
+        fresh.build_routing(self);
+        fresh.routing_eq(&self.index)
+    }
+
     /// The indexes derived from the objects.
     pub fn index(&self) -> &Index {
         &self.index
