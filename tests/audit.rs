@@ -36,7 +36,23 @@ fn name(p: &Path) -> String {
     p.file_name().unwrap().to_string_lossy().into_owned()
 }
 
-fn run(t: &Path) -> (AuditReport, Context) {
+/// A topology's audit, with what its reports' context borrows (origins, the relative root).
+struct Run {
+    report: AuditReport,
+    origins: peerscope::snapshot::Origins,
+    rel: PathBuf,
+}
+
+impl Run {
+    fn ctx(&self) -> Context<'_> {
+        Context {
+            origins: &self.origins,
+            snapshot: &self.rel,
+        }
+    }
+}
+
+fn run(t: &Path) -> Run {
     let loaded = snapshot::load(t).unwrap();
     // Named relative to the repository, so golden files do not depend on the checkout's place.
     let rel_intent = Path::new("topologies").join(name(t)).join("intent.toml");
@@ -46,17 +62,17 @@ fn run(t: &Path) -> (AuditReport, Context) {
     // Paths in reports are relative to the repository, so golden files do not depend on
     // where the checkout lives.
     let rel = Path::new("topologies").join(name(t));
-    let ctx = Context {
-        origins: loaded.origins.clone(),
-        snapshot: rel,
-    };
-    (report, ctx)
+    Run {
+        report,
+        origins: loaded.origins,
+        rel,
+    }
 }
 
 #[test]
 fn every_topology_reports_exactly_its_promised_findings() {
     for t in topologies() {
-        let (report, _) = run(&t);
+        let report = run(&t).report;
         // JSON Lines, so the snapshot loader (which reads every *.json) never sees it.
         let expected: Vec<Value> = std::fs::read_to_string(t.join("expected-findings.jsonl"))
             .unwrap()
@@ -115,15 +131,13 @@ fn every_topology_reports_exactly_its_promised_findings() {
 #[test]
 fn audit_output_is_golden_in_every_format() {
     for t in topologies() {
-        let (report, ctx) = run(&t);
+        let r = run(&t);
+        let (report, ctx) = (&r.report, r.ctx());
         let n = name(&t);
-        insta::assert_snapshot!(format!("audit-{n}-table"), Table.render(&report, &ctx));
-        insta::assert_snapshot!(format!("audit-{n}-json"), Json.render(&report, &ctx));
-        insta::assert_snapshot!(format!("audit-{n}-sarif"), Sarif.render(&report, &ctx));
-        insta::assert_snapshot!(
-            format!("audit-{n}-markdown"),
-            Markdown.render(&report, &ctx)
-        );
+        insta::assert_snapshot!(format!("audit-{n}-table"), Table.render(report, &ctx));
+        insta::assert_snapshot!(format!("audit-{n}-json"), Json.render(report, &ctx));
+        insta::assert_snapshot!(format!("audit-{n}-sarif"), Sarif.render(report, &ctx));
+        insta::assert_snapshot!(format!("audit-{n}-markdown"), Markdown.render(report, &ctx));
     }
 }
 
@@ -168,9 +182,10 @@ pub fn sarif_validator() -> jsonschema::Validator {
 fn sarif_is_valid_against_the_official_schema() {
     let validator = sarif_validator();
     for t in topologies() {
-        let (report, ctx) = run(&t);
+        let r = run(&t);
+        let (report, ctx) = (&r.report, r.ctx());
         assert!(!report.findings.is_empty());
-        let doc: Value = serde_json::from_str(&Sarif.render(&report, &ctx)).unwrap();
+        let doc: Value = serde_json::from_str(&Sarif.render(report, &ctx)).unwrap();
         let errors: Vec<String> = validator
             .iter_errors(&doc)
             .map(|e| format!("{} at {}", e, e.instance_path()))
@@ -186,8 +201,8 @@ fn sarif_is_valid_against_the_official_schema() {
 #[test]
 fn fingerprints_are_stable_across_runs_and_unrelated_changes() {
     for t in topologies() {
-        let (a, _) = run(&t);
-        let (b, _) = run(&t);
+        let a = run(&t).report;
+        let b = run(&t).report;
         assert_eq!(a, b, "{}: two runs differ", name(&t));
         // An unrelated change: a new, unpeered VPC with a subnet in a new account.
         let dir = Dir::new();
@@ -200,7 +215,7 @@ fn fingerprints_are_stable_across_runs_and_unrelated_changes() {
             "777777777777/us-east-1/describe-subnets.json",
             r#"{"Subnets": [{"SubnetId": "subnet-0unrelated0000", "VpcId": "vpc-0unrelated000000", "CidrBlock": "10.77.1.0/24", "AvailabilityZone": "us-east-1a"}]}"#,
         );
-        let (c, _) = run(dir.path());
+        let c = run(dir.path()).report;
         let before: Vec<&str> = a.findings.iter().map(|f| f.fingerprint.as_str()).collect();
         let after: Vec<&str> = c.findings.iter().map(|f| f.fingerprint.as_str()).collect();
         for fp in &before {
@@ -243,7 +258,7 @@ fn baseline_round_trip_silences_known_findings() {
 #[test]
 fn exit_codes_follow_fail_on() {
     let t = &topologies()[0];
-    let (report, _) = run(t);
+    let report = run(t).report;
     let worst = report.worst().unwrap();
     let at = |sev: &str| {
         TestCommand::new(["audit", t.to_str().unwrap(), "--fail-on", sev])

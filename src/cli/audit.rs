@@ -45,6 +45,9 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<ExitCode> {
     }
     let mut report = analysis.audit();
     clock.lap("audit");
+    // The rows are needed after the audit only for the Markdown report's picture: freed
+    // before the report is written otherwise (on the L tier, about a gigabyte).
+    let analysis = (matches!(args.format, AuditFormat::Markdown) && args.graph).then_some(analysis);
     if let Some(file) = &write_baseline {
         let fps: Vec<&str> = report
             .findings
@@ -73,8 +76,8 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let ctx = Context {
-        origins: loaded.origins.clone(),
-        snapshot: args.input.snapshot.clone(),
+        origins: &loaded.origins,
+        snapshot: &args.input.snapshot,
     };
     let text = match args.format {
         AuditFormat::Table => {
@@ -83,16 +86,19 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<ExitCode> {
                 && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
             Table.render_with_colour(&report, &ctx, colour)
         }
-        AuditFormat::Json => Json.render(&report, &ctx),
+        AuditFormat::Json => {
+            // Streamed: the report is never held as one string.
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            Json.write_to(&report, &ctx, &mut out)?;
+            out.flush()?;
+            String::new()
+        }
         AuditFormat::Sarif => Sarif.render(&report, &ctx),
         AuditFormat::Markdown => {
             let mut md = Markdown.render(&report, &ctx);
-            if args.graph && !report.findings.is_empty() {
-                let g = crate::graph::build(
-                    &analysis,
-                    Some(&report),
-                    &crate::graph::Options::default(),
-                );
+            if let Some(analysis) = analysis.as_ref().filter(|_| !report.findings.is_empty()) {
+                let g =
+                    crate::graph::build(analysis, Some(&report), &crate::graph::Options::default());
                 md.push_str(&crate::graph::mermaid::markdown_section(&g.affected()));
             }
             md

@@ -6,7 +6,7 @@ mod markdown;
 mod sarif;
 mod table;
 
-use std::path::PathBuf;
+use std::path::Path;
 
 use crate::audit::AuditReport;
 
@@ -16,12 +16,23 @@ pub use sarif::Sarif;
 pub use table::Table;
 
 /// What a reporter may need besides the report: where objects were read from.
-#[derive(Clone, Debug, Default)]
-pub struct Context {
+#[derive(Clone, Copy, Debug)]
+pub struct Context<'a> {
     /// Object id → snapshot file relative to the snapshot root.
-    pub origins: crate::snapshot::Origins,
+    pub origins: &'a crate::snapshot::Origins,
     /// The snapshot root as given on the command line (for SARIF artifact URIs).
-    pub snapshot: PathBuf,
+    pub snapshot: &'a Path,
+}
+
+impl Context<'static> {
+    /// No origins, no snapshot root (reports built in memory, tests).
+    pub fn none() -> Context<'static> {
+        static NONE: std::sync::OnceLock<crate::snapshot::Origins> = std::sync::OnceLock::new();
+        Context {
+            origins: NONE.get_or_init(crate::snapshot::Origins::new),
+            snapshot: Path::new(""),
+        }
+    }
 }
 
 /// The warning every format carries when the snapshot is damaged (docs/failure-policy.md).
@@ -46,4 +57,15 @@ pub fn title_of(f: &crate::audit::Finding) -> String {
 /// Renders an audit report in one format.
 pub trait Reporter {
     fn render(&self, report: &AuditReport, ctx: &Context) -> String;
+
+    /// Writes the report to `out`; formats that can stream (JSON) do, without building the
+    /// whole text first (the L tier's JSON report is 1 GB).
+    fn write_to(
+        &self,
+        report: &AuditReport,
+        ctx: &Context,
+        out: &mut dyn std::io::Write,
+    ) -> std::io::Result<()> {
+        out.write_all(self.render(report, ctx).as_bytes())
+    }
 }

@@ -136,7 +136,7 @@ mod tests {
         r.findings[0].title = "a \u{1b}[2J\u{1b}]0;pwned\u{7} title \u{202e}".into();
         r.findings[0].tighten = "line\nforged: DELIVERED".into();
         for colour in [false, true] {
-            let out = Table.render_with_colour(&r, &Context::default(), colour);
+            let out = Table.render_with_colour(&r, &Context::none(), colour);
             assert!(
                 out.contains("a \\x1b[2J\\x1b]0;pwned\\x07 title \\u{202e}"),
                 "{out}"
@@ -152,7 +152,7 @@ mod tests {
     #[test]
     fn plain_unless_asked_for_colour() {
         let r = report();
-        let ctx = Context::default();
+        let ctx = Context::none();
         let plain = Table.render(&r, &ctx);
         assert!(!plain.contains('\x1b'), "{plain}");
         assert_eq!(plain, Table.render_with_colour(&r, &ctx, false));
