@@ -6,7 +6,9 @@
 # security-group rule and one NACL entry (scripts/make-changes.py picks them; the figure after
 # load is the median of what
 # `--timings` reports for copy + apply + analysis), `diff` of the organisation and a copy with 1%
-# of its route tables and groups changed, and on M `query --batch` of 100,000 generated flows.
+# of its route tables and groups changed, `graph` with the intent (DOT: the audit's layer; HTML:
+# both layers), and on M `query --batch` of 100,000 generated flows; and, beside them, Python's
+# `json.load` of every file of the tier (the yardstick of issue 14).
 # Not run by CI (CI runs scripts/test.sh only): timings belong here.
 #
 #   scripts/bench.sh [--quick] [--runs N] [--timeout SECONDS] [--seed N] [--keep DIR]
@@ -165,6 +167,7 @@ for tier in "${tiers[@]}"; do
     "$bin" gen --tier "$tier" --seed "$seed" --out "$dir" "${queries[@]}" | sed 's/^/   gen: /'
     gen_end="$(date +%s.%N)"
     results+=("$(printf '%-3s %-28s %18s %12s %s' "$tier" "gen" "$(awk -v s="$gen_start" -v e="$gen_end" 'BEGIN { printf "%.2f s", e - s }')" "-" "1 run")")
+    measure "$tier" "python json.load (all files)" python3 -c 'import json, pathlib, sys; any(json.loads(p.read_bytes()) is None for p in pathlib.Path(sys.argv[1]).rglob("*.json"))' "$dir"
     measure "$tier" "check (load)" "$bin" check "$dir"
     measure "$tier" "reach --layer network" "$bin" reach "$dir" --layer network --format json
     measure "$tier" "reach --layer full" "$bin" reach "$dir" --layer full --format json
@@ -173,6 +176,8 @@ for tier in "${tiers[@]}"; do
     fi
     python3 scripts/gen-intent.py "$dir"
     measure "$tier" "audit (with intent)" "$bin" audit "$dir" --format json
+    measure "$tier" "graph --format dot (intent)" "$bin" graph "$dir" --format dot
+    measure "$tier" "graph --format html (intent)" "$bin" graph "$dir" --format html
     python3 scripts/make-changes.py "$dir" "$work/$tier-changes"
     for c in route spoke-route sg-rule nacl-entry; do
         [ -f "$work/$tier-changes/$c.json" ] || continue
