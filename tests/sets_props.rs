@@ -823,6 +823,17 @@ proptest! {
         let b: AddrMap<ServiceSet> = eb.iter().map(|(n, s)| (*n, s.build())).collect();
         let bulk: AddrMap<ServiceSet> = ea.iter().map(|(n, s)| (*n, s.build())).collect();
         prop_assert_eq!(&bulk, &a, "from_nets vs insert_net");
+        // One sweep over (possibly overlapping) address ranges: the same map.
+        let pieces: Vec<(IpAddr, IpAddr, ServiceSet)> = ea
+            .iter()
+            .flat_map(|(n, s)| {
+                IpSet::from_net(*n)
+                    .iter_ranges()
+                    .map(|(lo, hi)| (lo, hi, s.build()))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        prop_assert_eq!(&AddrMap::from_pieces(pieces), &a, "from_pieces vs insert_net");
         let mut via_sets = AddrMap::new();
         for (n, s) in &ea {
             via_sets.insert_set(&IpSet::from_net(*n), s.build());
