@@ -15,18 +15,20 @@ use peerscope::model::*;
 
 use crate::engine_fixture::*;
 
-const PEERING: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../shared/external-snapshots/batfish/representation/aws/test-vpc-peering/aws_configs"
-);
-const MULTI_ACCOUNT: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../shared/external-snapshots/batfish/representation/aws/test-vpc-peering-multi-account/aws_configs"
-);
+/// Under the real-world snapshots' folder (`crate::util::external_root`).
+const PEERING: &str = "batfish/representation/aws/test-vpc-peering/aws_configs";
+const MULTI_ACCOUNT: &str = "batfish/representation/aws/test-vpc-peering-multi-account/aws_configs";
 
-fn load(path: &str) -> Model {
-    let loaded = peerscope::snapshot::load(Path::new(path))
-        .unwrap_or_else(|e| panic!("{path}: load failed: {e}"));
+/// The model of a real snapshot; returns from the calling test when the snapshots are absent.
+macro_rules! load {
+    ($rel:expr) => {
+        load_path(&external_or_skip!($rel))
+    };
+}
+
+fn load_path(path: &Path) -> Model {
+    let loaded = peerscope::snapshot::load(path)
+        .unwrap_or_else(|e| panic!("{}: load failed: {e}", path.display()));
     loaded.model
 }
 
@@ -88,7 +90,7 @@ const C_ENI: &str = "eni-06347554b65539ff3";
 
 #[test]
 fn test_vpc_peering_a_reaches_b_and_c_over_their_own_peerings() {
-    let m = load(PEERING);
+    let m = load!(PEERING);
     // A → 192.168.1.106: rtb-0891… 192.168.1.0/24 → pcx-0b89… (the /24 beats nothing else);
     // B's side of the record is 192.168.0.0/16 and subnet-0ebf… holds it. sg-0960… egress -1
     // 0.0.0.0/0; NACL 100 allow both; sg-065c… ingress tcp 22 0.0.0.0/0. Replies:
@@ -133,7 +135,7 @@ fn test_vpc_peering_a_reaches_b_and_c_over_their_own_peerings() {
 
 #[test]
 fn test_vpc_peering_a_has_no_route_to_the_rest_of_192_168() {
-    let m = load(PEERING);
+    let m = load!(PEERING);
     // 192.168.3.10: rtb-0891… holds 192.168.1.0/24, 192.168.2.0/24 and 10.10.0.0/16 only.
     check(
         &m,
@@ -152,7 +154,7 @@ fn test_vpc_peering_a_has_no_route_to_the_rest_of_192_168() {
 
 #[test]
 fn test_vpc_peering_b_and_c_reach_a_and_nothing_else() {
-    let m = load(PEERING);
+    let m = load!(PEERING);
     // B → 10.10.10.157: rtb-017c… 10.10.0.0/16 → pcx-0b89…; A's side 10.10.0.0/16;
     // subnet-006a…; sg-065c… egress -1; sg-0960… ingress tcp 22. Replies: rtb-0891…
     // 192.168.1.0/24 → pcx-0b89….
@@ -201,7 +203,7 @@ fn test_vpc_peering_b_and_c_reach_a_and_nothing_else() {
 
 #[test]
 fn test_vpc_peering_all_pairs_are_a_b_and_a_c_only() {
-    let m = load(PEERING);
+    let m = load!(PEERING);
     // Network layer: A ⇄ B over pcx-0b89…, A ⇄ C over pcx-0d5b…, all connectable (NACLs
     // allow everything, routes are symmetric); nothing between B and C.
     let (pairs, all_connectable) = inter_vpc_pairs(&m, Network);
@@ -250,7 +252,7 @@ const X_TO_Y: &str = "eni-0664ca29e3153724d > subnet-03a80d08017ee39ef > rtb-003
 
 #[test]
 fn multi_account_active_peering_carries_what_the_groups_admit() {
-    let m = load(MULTI_ACCOUNT);
+    let m = load!(MULTI_ACCOUNT);
     // X → Y: rtb-0039… 10.2.0.0/16 → pcx-0040… (active; Y's side 10.2.0.0/16), into
     // subnet-088d…; no NACL data; sg-0680… egress -1; sg-0ca8… ingress decides. Replies:
     // rtb-00fa… 10.1.0.0/16 → pcx-0040….
@@ -284,7 +286,7 @@ fn multi_account_active_peering_carries_what_the_groups_admit() {
 
 #[test]
 fn multi_account_other_destinations_leave_or_find_no_subnet() {
-    let m = load(MULTI_ACCOUNT);
+    let m = load!(MULTI_ACCOUNT);
     // 8.8.8.8 and 10.3.0.1: only 0.0.0.0/0 → igw-0ccac11864b23b189 matches in rtb-0039….
     for dst in ["8.8.8.8", "10.3.0.1"] {
         check(
@@ -312,7 +314,7 @@ fn multi_account_other_destinations_leave_or_find_no_subnet() {
 
 #[test]
 fn multi_account_deleted_peerings_carry_nothing() {
-    let m = load(MULTI_ACCOUNT);
+    let m = load!(MULTI_ACCOUNT);
     // The two deleted connections are in the snapshot (deduplicated across the accounts'
     // dumps) and inactive; only pcx-0040… carries traffic, X ⇄ Y.
     let status: Vec<(String, bool)> = m
@@ -341,7 +343,7 @@ fn multi_account_deleted_peerings_carry_nothing() {
 /// the snapshot's model with vpc-0f44…'s table routing 10.3.0.0/16 to pcx-00ee….
 #[test]
 fn multi_account_route_to_a_deleted_peering_is_peering_inactive() {
-    let mut m = load(MULTI_ACCOUNT);
+    let mut m = load!(MULTI_ACCOUNT);
     let table = m
         .route_tables
         .get_mut(&RouteTableId::new("rtb-0039abf2a28b091bb"))

@@ -41,7 +41,9 @@ fn batfish_snapshots() -> Vec<PathBuf> {
         }
     }
     let mut out = Vec::new();
-    walk(Path::new(EXTERNAL), &mut out);
+    if let Some(root) = external_root() {
+        walk(&root, &mut out);
+    }
     out.sort();
     out.dedup();
     out
@@ -88,6 +90,9 @@ fn assert_no_errors(loaded: &Loaded) {
 
 #[test]
 fn every_batfish_aws_configs_snapshot_loads_without_errors() {
+    if external_root().is_none() {
+        return;
+    }
     let roots = batfish_snapshots();
     // 20 under batfish/representation/aws, plus batfish/networks/hybrid-cloud-aws,
     // batfish/main/snapshots/load_vendor_configurations and pybatfish/networks/hybrid-cloud.
@@ -107,7 +112,7 @@ fn cloudmapper_and_pybatfish_snapshots_load_without_errors() {
         // The aws_configs folder itself as the root reads the same.
         "pybatfish/networks/hybrid-cloud/aws_configs",
     ] {
-        assert_no_errors(&load(&external(rel)));
+        assert_no_errors(&load(&external_or_skip!(rel)));
     }
 }
 
@@ -117,7 +122,7 @@ fn batfish_unit_fixtures_load_with_only_dangling_references() {
     // the scenario folders below). The unit fixtures are deliberately unrelated objects (a
     // route table of a VPC that no fixture describes, an ENI in a subnet of no fixture, …), so
     // references between them dangle; nothing else may be wrong.
-    let loaded = load(&external("batfish/representation/aws"));
+    let loaded = load(&external_or_skip!("batfish/representation/aws"));
     let unexpected: Vec<String> = loaded
         .diagnostics
         .iter()
@@ -159,7 +164,9 @@ fn peerings(pairs: &[(&str, usize)]) -> BTreeMap<String, usize> {
 fn test_vpc_peering_inventory() {
     // Files straight in aws_configs/: the account is the OwnerId (554773406868 on every
     // object), the region comes from the subnets' zones (us-east-2b, us-east-2c).
-    let loaded = load(&external("batfish/representation/aws/test-vpc-peering"));
+    let loaded = load(&external_or_skip!(
+        "batfish/representation/aws/test-vpc-peering"
+    ));
     let inv = Inventory::new(&loaded);
     let want = Counts {
         vpcs: 3,
@@ -216,7 +223,7 @@ fn test_vpc_peering_multi_account_inventory() {
     // accounts, and they win over the OwnerIds inside (028403472736 and 951601349076). No NACL
     // files. Both dumps list pcx-0040f7640e10191f4 (active) and pcx-00eeab4f3bd2a40da
     // (deleted); the second also lists pcx-07d8d712b329b9337 (deleted): five records, three ids.
-    let loaded = load(&external(
+    let loaded = load(&external_or_skip!(
         "batfish/representation/aws/test-vpc-peering-multi-account",
     ));
     let inv = Inventory::new(&loaded);
@@ -260,7 +267,7 @@ fn test_vpc_peering_multi_account_inventory() {
 fn pybatfish_hybrid_cloud_inventory() {
     // aws_configs/us-east-2 and aws_configs/us-west-2: the folders name the regions; every
     // OwnerId is 554773406868. Four PrefixLists items with inline Cidrs (1 + 4 + 3 + 2).
-    let loaded = load(&external("pybatfish/networks/hybrid-cloud"));
+    let loaded = load(&external_or_skip!("pybatfish/networks/hybrid-cloud"));
     let inv = Inventory::new(&loaded);
     assert_eq!(
         by_location(&inv),
@@ -305,7 +312,7 @@ fn cloudmapper_demo_inventory() {
     // OwnerId, 123456789012 everywhere except the ECS interface eni-00000001 (653711331788).
     // No route tables, NACLs or peerings were collected. The synthetic instances all reuse the
     // interface id eni-00000000: one ENI by id.
-    let loaded = load(&external("cloudmapper/account-data/demo"));
+    let loaded = load(&external_or_skip!("cloudmapper/account-data/demo"));
     let inv = Inventory::new(&loaded);
     assert_eq!(
         by_location(&inv),
@@ -346,7 +353,7 @@ fn batfish_hybrid_cloud_aws_inventory() {
     // aws_configs/us-west-2 only: the region folder. The sanitized dump has different OwnerIds
     // per kind: VPCs 111234, subnets 028403472736, SGs and ENIs 118292266645; route tables and
     // NACLs carry none and take their VPC's. Two PrefixLists with inline Cidrs (3 + 1).
-    let loaded = load(&external("batfish/networks/hybrid-cloud-aws"));
+    let loaded = load(&external_or_skip!("batfish/networks/hybrid-cloud-aws"));
     let inv = Inventory::new(&loaded);
     assert_eq!(
         by_location(&inv),

@@ -30,11 +30,15 @@ fn seeds() -> &'static [Seed] {
     static SEEDS: OnceLock<Vec<Seed>> = OnceLock::new();
     SEEDS.get_or_init(|| {
         let mut groups: Vec<Vec<(String, String)>> = vec![own_fixture()];
+        // Without the real-world snapshots (outside CI), the seeds are the own fixture's.
         let external_group = |dir: &str, names: &[&str]| -> Vec<(String, String)> {
+            let Some(dir) = external(dir) else {
+                return Vec::new();
+            };
             names
                 .iter()
                 .map(|n| {
-                    let path = external(dir).join(n);
+                    let path = dir.join(n);
                     let text = std::fs::read_to_string(&path)
                         .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
                     (n.to_string(), text)

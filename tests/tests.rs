@@ -1,5 +1,6 @@
 //! The integration tests: one binary (ripgrep style), one module per area.
 
+#[macro_use]
 mod util;
 
 mod audit;

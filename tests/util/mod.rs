@@ -21,13 +21,58 @@ pub const REGION: &str = "us-east-1";
 /// `ACCOUNT/REGION`, the folder of most fixture files.
 pub const AR: &str = "111111111111/us-east-1";
 
-/// The shared folder of real snapshots from public projects (Batfish, pybatfish, Cloudmapper).
-/// CI runs in a clone with `shared/` beside the repository.
-pub const EXTERNAL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/external-snapshots");
+/// The folder of real snapshots from public projects (Batfish, pybatfish, Cloudmapper):
+/// `$PEERSCOPE_EXTERNAL_SNAPSHOTS`, else `../shared/external-snapshots` beside the repository.
+/// `None` when it is absent — the tests that read it say so and are skipped — except under
+/// `CI=true`, where its absence fails them (CI runs in a clone with `shared/` beside it).
+pub fn external_root() -> Option<PathBuf> {
+    static ROOT: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    ROOT.get_or_init(|| {
+        let root = std::env::var_os("PEERSCOPE_EXTERNAL_SNAPSHOTS")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/external-snapshots")
+            });
+        if root.is_dir() {
+            return Some(root);
+        }
+        // Straight to standard error, past the test harness's capture: a skip is said.
+        let _ = std::io::Write::write_fmt(
+            &mut std::io::stderr(),
+            format_args!(
+                "note: {} is absent: the tests on real-world snapshots are skipped \
+             (set PEERSCOPE_EXTERNAL_SNAPSHOTS to their folder)\n",
+                root.display()
+            ),
+        );
+        None
+    })
+    .clone()
+    .or_else(|| {
+        // Checked on every call, so that each test reading the snapshots fails under CI.
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true and the real-world snapshots are absent (../shared/external-snapshots or \
+             $PEERSCOPE_EXTERNAL_SNAPSHOTS): they are part of the suite there"
+        );
+        None
+    })
+}
 
-/// A path under [`EXTERNAL`].
-pub fn external(rel: &str) -> PathBuf {
-    Path::new(EXTERNAL).join(rel)
+/// A path under [`external_root`], `None` when the snapshots are absent (outside CI).
+pub fn external(rel: &str) -> Option<PathBuf> {
+    external_root().map(|r| r.join(rel))
+}
+
+/// A path under [`external_root`]; returns from the calling test when the snapshots are absent
+/// (outside CI; under `CI=true` their absence fails the test).
+macro_rules! external_or_skip {
+    ($rel:expr $(,)?) => {
+        match $crate::util::external($rel) {
+            Some(p) => p,
+            None => return,
+        }
+    };
 }
 
 /// Copies a folder tree (a topology into a [`Dir`], to edit a copy).
