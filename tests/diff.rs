@@ -869,6 +869,7 @@ fn file_report(name: &str) -> DiffReport {
         Some(&all),
         &DiffOptions {
             intent: Some(&i),
+            whole_vpcs: true,
             ..Default::default()
         },
     );
@@ -1079,7 +1080,15 @@ fn a_group_of_another_vpc_on_a_touched_interface_is_in_scope() {
     };
     let scoped = diff(&before, &after, Some(&applied.touched), &opts);
     let all: BTreeSet<VpcId> = before.vpcs.keys().cloned().collect();
-    let whole = diff(&before, &after, Some(&all), &opts);
+    let whole = diff(
+        &before,
+        &after,
+        Some(&all),
+        &DiffOptions {
+            whole_vpcs: true,
+            ..opts
+        },
+    );
     assert!(
         whole
             .findings_resolved
@@ -1317,7 +1326,15 @@ fn what_if(before: &Model, ops: Value, intent: &Intent) -> DiffReport {
         .chain(after.unseen_vpcs().keys())
         .cloned()
         .collect();
-    let whole = diff(before, &after, Some(&all), &opts);
+    let whole = diff(
+        before,
+        &after,
+        Some(&all),
+        &DiffOptions {
+            whole_vpcs: true,
+            ..opts
+        },
+    );
     assert_eq!(r.flows, whole.flows, "incremental differs from whole");
     assert_eq!(r.findings_added, whole.findings_added);
     assert_eq!(r.findings_resolved, whole.findings_resolved);
@@ -1883,4 +1900,62 @@ fn what_if_refuses_lax_inputs_with_exit_2() {
             "{file}"
         );
     }
+}
+
+/// A route and a rule are analysed over their region: the (source VPC, destination subnet)
+/// pairs they can change, fewer than every flow of the VPCs they touch; and the answer is the
+/// one over those whole VPCs (`file_report` holds every change file to that).
+#[test]
+fn a_route_and_a_rule_are_analysed_over_their_region() {
+    use peerscope::diff::region::region;
+    let before = model(HUB);
+    let mut after = before.clone();
+    let text = std::fs::read_to_string(change_file("risky-audit-to-prod-app.json")).unwrap();
+    let path = change_file("risky-audit-to-prod-app.json");
+    let applied = ec2::apply(&mut after, &ec2::parse(&text, &path).unwrap()).unwrap();
+    let pairs = region(&before, &after, &applied.touched).expect("routes and rules have a region");
+    assert!(!pairs.is_empty());
+    let near = before.neighbourhood(&applied.touched);
+    let whole: usize = near
+        .iter()
+        .map(|v| before.index().subnets_of(v).len())
+        .sum::<usize>()
+        * near.len();
+    let got: usize = pairs.values().map(|d| d.len()).sum();
+    assert!(
+        got < whole,
+        "{got} pairs, {whole} over the whole VPCs: {pairs:?}"
+    );
+    // Every destination subnet meets the route's prefix or the rule's peer, or is one of the
+    // subnets using the table or holding the group's members.
+    let prefix: ipnet::IpNet = "10.1.1.0/24".parse().unwrap();
+    let peer: ipnet::IpNet = "10.3.0.0/16".parse().unwrap();
+    let table = &before.route_tables[&RouteTableId::new("rtb-0e953188896477655")];
+    let members: BTreeSet<&SubnetId> = before
+        .index()
+        .members_of(&SecurityGroupId::new("sg-00a04ac4f50161980"))
+        .iter()
+        .filter_map(|e| before.network_interfaces.get(e))
+        .map(|e| &e.subnet)
+        .collect();
+    for d in pairs.values().flatten() {
+        let s = &before.subnets[d];
+        let meets = s
+            .cidrs
+            .iter()
+            .any(|c| c.contains(&prefix.network()) || peer.contains(&c.network()));
+        let using = before.index().route_table_of(s) == Some(&table.id);
+        assert!(
+            meets || using || members.contains(d),
+            "{d} is in the region for no reason"
+        );
+    }
+    // A structural change (a new association) has no region: the VPCs are analysed whole.
+    let mut moved = before.clone();
+    let applied = apply(
+        &mut moved,
+        json!([{"Action": "ReplaceNetworkAclAssociation", "AssociationId": "aclassoc-095a03325b38cd122", "NetworkAclId": "acl-025d3a62e946ab4af"}]),
+    )
+    .unwrap();
+    assert!(region(&before, &moved, &applied.touched).is_none());
 }

@@ -1064,6 +1064,10 @@ enum Edit {
     Nacl(usize, NaclSpec),
     Group(usize, SgSpec),
     Peering(usize, usize),
+    /// Only the routes of a VPC's first table (its associations kept): what-if's region.
+    Routes(usize, TableSpec),
+    /// Only the entries of a VPC's first NACL (its associations kept): what-if's region.
+    Entries(usize, NaclSpec),
 }
 
 fn edit() -> impl Strategy<Value = Edit> {
@@ -1072,6 +1076,8 @@ fn edit() -> impl Strategy<Value = Edit> {
         (0..4usize, nacl()).prop_map(|(v, n)| Edit::Nacl(v, n)),
         (0..4usize, sg()).prop_map(|(v, g)| Edit::Group(v, g)),
         (0..6usize, 0..PEERING_STATUS.len()).prop_map(|(p, s)| Edit::Peering(p, s)),
+        (0..4usize, table()).prop_map(|(v, t)| Edit::Routes(v, t)),
+        (0..4usize, nacl()).prop_map(|(v, n)| Edit::Entries(v, n)),
     ]
 }
 
@@ -1094,6 +1100,21 @@ fn edited(spec: &Spec, e: &Edit) -> Spec {
             }
         }
         Edit::Group(v, g) => s.vpcs[v % n].sgs[0] = g,
+        Edit::Routes(v, t) => {
+            if let Some(x) = s.vpcs[v % n].tables.first_mut() {
+                x.local = t.local;
+                x.peer_routes = t.peer_routes;
+                x.peer_narrow = t.peer_narrow;
+                x.routes = t.routes;
+            }
+        }
+        Edit::Entries(v, a) => {
+            if let Some(x) = s.vpcs[v % n].nacls.first_mut() {
+                x.open_tail = a.open_tail;
+                x.ingress = a.ingress;
+                x.egress = a.egress;
+            }
+        }
         Edit::Peering(p, status) => {
             if !s.peerings.is_empty() {
                 let k = p % s.peerings.len();
@@ -1131,10 +1152,19 @@ fn diff_agrees(spec: &Spec, e: &Edit, layer: Layer) -> Result<(), TestCaseError>
         layer: Some(layer),
         include_intra_vpc: true,
         intent: None,
+        whole_vpcs: false,
     };
     let d = diff(&m1, &m2, None, &opts);
     let all: BTreeSet<VpcId> = m1.vpcs.keys().cloned().collect();
-    let whole = diff(&m1, &m2, Some(&all), &opts);
+    let whole = diff(
+        &m1,
+        &m2,
+        Some(&all),
+        &DiffOptions {
+            whole_vpcs: true,
+            ..opts
+        },
+    );
     prop_assert_eq!(
         &d.flows,
         &whole.flows,

@@ -72,6 +72,7 @@ pub fn run_diff(args: &DiffArgs) -> anyhow::Result<ExitCode> {
             layer: args.impact.layer,
             include_intra_vpc: args.impact.include_intra_vpc,
             intent: intent.as_ref(),
+            whole_vpcs: false,
         },
     );
     clock.lap("analysis");
@@ -157,6 +158,7 @@ pub fn run_what_if(args: &WhatIfArgs) -> anyhow::Result<ExitCode> {
             layer: args.impact.layer,
             include_intra_vpc: args.impact.include_intra_vpc,
             intent: intent.as_ref(),
+            whole_vpcs: false,
         },
     );
     report.change = Some(applied);

@@ -14,7 +14,7 @@ use std::sync::OnceLock;
 
 use crate::audit::AuditReport;
 use crate::engine::Layer;
-use crate::engine::reach::{ReachOptions, ReachRow, reach};
+use crate::engine::reach::{Pairs, ReachOptions, ReachRow, reach};
 use crate::intent::Intent;
 use crate::model::{Model, VpcId};
 use crate::sets::IpSet;
@@ -44,6 +44,8 @@ pub struct Analysis<'a> {
     within: Option<BTreeSet<VpcId>>,
     zones: Zones,
     intra_vpc: bool,
+    /// A what-if's region: only these (source VPC, destination subnet) pairs' flows.
+    pairs: Option<Pairs>,
     rows: OnceLock<Vec<ReachRow>>,
 }
 
@@ -80,8 +82,24 @@ impl<'a> Analysis<'a> {
             within,
             zones,
             intra_vpc,
+            pairs: None,
             rows: OnceLock::new(),
         }
+    }
+
+    /// Restricts the flows to a region's (source VPC, destination subnet) pairs, each whole
+    /// (`diff::region`): exposures are those of the pairs, requirements those of the VPC pairs
+    /// the region covers (it holds every subnet of their destination VPC); hygiene keeps the
+    /// scope.
+    pub fn with_pairs(mut self, pairs: Option<Pairs>) -> Self {
+        self.pairs = pairs;
+        self.rows = OnceLock::new();
+        self
+    }
+
+    /// The region's pairs, if the analysis is restricted to one.
+    pub fn pairs(&self) -> Option<&Pairs> {
+        self.pairs.as_ref()
     }
 
     pub fn model(&self) -> &'a Model {
@@ -125,7 +143,9 @@ impl<'a> Analysis<'a> {
                 &ReachOptions {
                     layer: Some(self.layer),
                     include_intra_vpc: self.intra_vpc,
-                    scope: self.scope.clone(),
+                    // A region's pairs are within the scope's neighbourhood, and decide alone.
+                    scope: self.scope.clone().filter(|_| self.pairs.is_none()),
+                    pairs: self.pairs.clone(),
                     ..Default::default()
                 },
             )

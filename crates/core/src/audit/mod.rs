@@ -378,6 +378,7 @@ pub(crate) fn report(analysis: &Analysis<'_>) -> AuditReport {
             rows,
             layer,
             analysis.scope(),
+            analysis.pairs(),
         ));
     }
     findings.extend(hygiene::findings(model, intent, analysis.within(), zones));
@@ -687,7 +688,18 @@ fn requirements(
     rows: &[ReachRow],
     layer: Layer,
     scope: Option<&BTreeSet<VpcId>>,
+    pairs: Option<&crate::engine::reach::Pairs>,
 ) -> Vec<Finding> {
+    // A region's VPC pairs: the only ones whose flows were computed (whole).
+    let region: Option<BTreeSet<(&VpcId, &VpcId)>> = pairs.map(|p| {
+        p.iter()
+            .flat_map(|(sv, ds)| {
+                ds.iter()
+                    .filter_map(|d| model.subnets.get(d))
+                    .map(move |s| (sv, &s.vpc))
+            })
+            .collect()
+    });
     // In the full layer endpoints are interface addresses: a zone's subnets stand for the
     // interfaces in them.
     // Only for the VPCs the zones name (all of them, or the neighbourhood of a scope).
@@ -735,6 +747,9 @@ fn requirements(
         for (sv, ss) in from {
             for (dv, ds) in to {
                 if scope.is_some_and(|s| !s.contains(sv) && !s.contains(dv)) {
+                    continue;
+                }
+                if region.as_ref().is_some_and(|r| !r.contains(&(sv, dv))) {
                     continue;
                 }
                 // A packet has one address family: IPv4 to IPv4 and IPv6 to IPv6.

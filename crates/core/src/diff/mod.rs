@@ -12,6 +12,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
+pub mod region;
+
 use crate::analysis::{Analysis, default_layer};
 use crate::audit::{AuditReport, Finding, Kind, Severity};
 use crate::change::Applied;
@@ -29,6 +31,10 @@ pub struct DiffOptions<'a> {
     /// Also compare flows within one VPC.
     pub include_intra_vpc: bool,
     pub intent: Option<&'a Intent>,
+    /// Evaluate every flow from or to the scope's VPCs, even where the edits allow the finer
+    /// region of (source VPC, destination subnet) pairs (`region`): the reference the tests
+    /// hold the region against.
+    pub whole_vpcs: bool,
 }
 
 /// How a flow box changed.
@@ -255,6 +261,14 @@ pub fn diff(
         None => changed_vpcs(before, after),
     };
     let layer = default_layer(before, opts.intent, opts.layer);
+    // Finer than the scope where the edits allow: the pairs of flows they can change.
+    let pairs = (!opts.whole_vpcs)
+        .then(|| region::region(before, after, &scope))
+        .flatten()
+        .map(|mut p| {
+            region::close_over_requirements(before, opts.intent, layer, &mut p);
+            p
+        });
     let evaluate = |m: &Model| -> (Vec<ReachRow>, Option<AuditReport>) {
         if scope.is_empty() {
             return (Vec::new(), opts.intent.map(|_| empty_report(layer)));
@@ -266,7 +280,8 @@ pub fn diff(
             Some(layer),
             Some(scope.clone()),
             opts.include_intra_vpc,
-        );
+        )
+        .with_pairs(pairs.clone());
         let report = opts.intent.map(|_| analysis.audit());
         let rows = analysis.into_rows();
         (rows, report)

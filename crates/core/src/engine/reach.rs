@@ -38,6 +38,31 @@ pub struct ReachOptions {
     /// a change: flows between two untouched VPCs cannot change). Only the neighbourhood of
     /// the set (it and its peers) is evaluated; `None` = everything.
     pub scope: Option<BTreeSet<VpcId>>,
+    /// Only flows from these source VPCs into these destination subnets, whole (a what-if's
+    /// region: the pairs an edit can change). Only their VPCs are evaluated.
+    pub pairs: Option<Pairs>,
+}
+
+/// Source VPC → destination subnets: the (source VPC, destination subnet) pairs whose flows
+/// are wanted, each pair's flows whole (every source address, every destination address).
+pub type Pairs = BTreeMap<VpcId, BTreeSet<SubnetId>>;
+
+/// The VPCs a set of pairs involves: its source VPCs and its destination subnets' VPCs.
+pub fn pairs_vpcs(model: &Model, pairs: &Pairs) -> BTreeSet<VpcId> {
+    let mut out: BTreeSet<VpcId> = pairs.keys().cloned().collect();
+    for d in pairs.values().flatten() {
+        if let Some(s) = model.subnets.get(d) {
+            out.insert(s.vpc.clone());
+        }
+    }
+    out
+}
+
+/// Is the pair wanted (always, without pairs)?
+fn wanted_pair(opts: &ReachOptions, src_vpc: &VpcId, dst: &SubnetId) -> bool {
+    opts.pairs
+        .as_ref()
+        .is_none_or(|p| p.get(src_vpc).is_some_and(|d| d.contains(dst)))
 }
 
 /// How a row's flows leave their source VPC: within it, or over one peering connection.
@@ -473,7 +498,14 @@ pub fn runs_on_this_thread() -> u64 {
 pub fn reach(model: &Model, opts: &ReachOptions) -> Vec<ReachRow> {
     RUNS.with(|r| r.set(r.get() + 1));
     let layer = opts.layer.unwrap_or(Layer::Network);
-    let within = opts.scope.as_ref().map(|s| model.neighbourhood(s));
+    let mut within = opts.scope.as_ref().map(|s| model.neighbourhood(s));
+    if let Some(p) = &opts.pairs {
+        let mut vpcs = pairs_vpcs(model, p);
+        if let Some(w) = within {
+            vpcs.retain(|v| w.contains(v));
+        }
+        within = Some(vpcs);
+    }
     let ctx = Ctx::new(model, within.as_ref());
     let ix = model.index();
     let mut classes: BTreeMap<(&VpcId, Option<&RouteTableId>, &NaclBinding), Vec<&Subnet>> =
@@ -482,7 +514,9 @@ pub fn reach(model: &Model, opts: &ReachOptions) -> Vec<ReachRow> {
     // the snapshot knows only from peering records (damaged data) are not sources: that VPC's
     // flows are the unseen peer's, as explain evaluates them.
     for s in model.subnets.values().filter(|s| {
-        within.as_ref().is_none_or(|w| w.contains(&s.vpc)) && model.unseen_vpc(&s.vpc).is_none()
+        within.as_ref().is_none_or(|w| w.contains(&s.vpc))
+            && opts.pairs.as_ref().is_none_or(|p| p.contains_key(&s.vpc))
+            && model.unseen_vpc(&s.vpc).is_none()
     }) {
         classes
             .entry((&s.vpc, ix.route_table_of(s), ix.nacl_of(&s.id)))
@@ -501,7 +535,10 @@ pub fn reach(model: &Model, opts: &ReachOptions) -> Vec<ReachRow> {
     let unseen: Vec<&UnseenVpc> = model
         .unseen_vpcs()
         .values()
-        .filter(|u| within.as_ref().is_none_or(|w| w.contains(&u.id)))
+        .filter(|u| {
+            within.as_ref().is_none_or(|w| w.contains(&u.id))
+                && opts.pairs.as_ref().is_none_or(|p| p.contains_key(&u.id))
+        })
         .collect();
     rows.par_extend(
         unseen
@@ -582,6 +619,9 @@ fn class_rows(
         let sd = t.subnet;
         let src_set = t.src;
         if &sd.vpc == class.vpc && !opts.include_intra_vpc {
+            continue;
+        }
+        if !wanted_pair(opts, class.vpc, &sd.id) {
             continue;
         }
         if let Some(scope) = &opts.scope
@@ -730,6 +770,9 @@ fn unseen_rows(ctx: &Ctx<'_>, u: &UnseenVpc, layer: Layer, opts: &ReachOptions) 
             .iter()
             .filter_map(|s| model.subnets.get(s))
         {
+            if !wanted_pair(opts, &u.id, &sd.id) {
+                continue;
+            }
             let mut dst = reachable.intersection(&cidr_set(&sd.cidrs));
             if let Some(to) = &opts.to {
                 dst = dst.intersection(to.get(&sd.vpc).unwrap_or(&IpSet::new()));
