@@ -476,3 +476,22 @@ fn removing_an_external_accounts_folder_never_hides_an_exposure() {
         "only {held} exposures from an external account's folder checked ({out_of_scope} between two of its VPCs)"
     );
 }
+
+/// The audit that aggregates rows as they are produced (the CLI's) reports exactly what the
+/// audit over the held rows reports, on every topology, in both layers.
+#[test]
+fn the_streamed_audit_equals_the_audit_over_held_rows() {
+    use peerscope::analysis::Analysis;
+    for t in topologies() {
+        let loaded = snapshot::load(&t).unwrap();
+        let text = std::fs::read_to_string(t.join("intent.toml")).unwrap();
+        let intent = Intent::parse(Path::new("intent.toml"), &text).unwrap();
+        for layer in [Layer::Network, Layer::Full] {
+            let held = Analysis::new(&loaded.model, Some(&intent), Some(layer)).audit();
+            let streamed = Analysis::new(&loaded.model, Some(&intent), Some(layer))
+                .streamed()
+                .audit();
+            assert_eq!(streamed, held, "{} {layer}", t.display());
+        }
+    }
+}

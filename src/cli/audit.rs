@@ -38,16 +38,18 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<ExitCode> {
         );
     }
     clock.lap("load");
+    // The rows are needed after the audit only for the Markdown report's picture; otherwise the
+    // audit aggregates them as they are produced and never holds them all.
+    let picture = matches!(args.format, AuditFormat::Markdown) && args.graph;
     let analysis = Analysis::new(&loaded.model, intent.as_ref(), args.layer);
-    if intent.is_some() {
-        analysis.rows();
-        clock.lap("reach");
-    }
+    let analysis = if picture {
+        analysis
+    } else {
+        analysis.streamed()
+    };
     let mut report = analysis.audit();
-    clock.lap("audit");
-    // The rows are needed after the audit only for the Markdown report's picture: freed
-    // before the report is written otherwise (on the L tier, about a gigabyte).
-    let analysis = (matches!(args.format, AuditFormat::Markdown) && args.graph).then_some(analysis);
+    clock.lap("analysis");
+    let analysis = picture.then_some(analysis);
     if let Some(file) = &write_baseline {
         let fps: Vec<&str> = report
             .findings

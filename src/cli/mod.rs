@@ -171,7 +171,7 @@ pub struct AuditArgs {
     /// Markdown: add a Mermaid picture of the peerings and VPCs the findings touch.
     #[arg(long)]
     pub graph: bool,
-    /// Print how long each phase took (load, reach, audit, output) on standard error.
+    /// Print how long each phase took (load, analysis, output) on standard error.
     #[arg(long)]
     pub timings: bool,
 }

@@ -46,6 +46,9 @@ pub struct Analysis<'a> {
     intra_vpc: bool,
     /// A what-if's region: only these (source VPC, destination subnet) pairs' flows.
     pairs: Option<Pairs>,
+    /// The audit aggregates rows as they are produced instead of holding them
+    /// ([`Analysis::streamed`]).
+    stream: bool,
     rows: OnceLock<Vec<ReachRow>>,
 }
 
@@ -83,7 +86,33 @@ impl<'a> Analysis<'a> {
             zones,
             intra_vpc,
             pairs: None,
+            stream: false,
             rows: OnceLock::new(),
+        }
+    }
+
+    /// For a command that asks only for the audit: its rows are aggregated as they are
+    /// produced (exposure boxes per group, the requirements' rows) and never all held. Rows
+    /// asked for later are computed then. The findings are the same.
+    pub fn streamed(mut self) -> Self {
+        self.stream = true;
+        self
+    }
+
+    /// Whether the audit streams (asked for, and the rows not computed already).
+    pub fn streams(&self) -> bool {
+        self.stream && self.rows.get().is_none()
+    }
+
+    /// The options `reach` runs with for this analysis.
+    pub fn reach_options(&self) -> ReachOptions {
+        ReachOptions {
+            layer: Some(self.layer),
+            include_intra_vpc: self.intra_vpc,
+            // A region's pairs are within the scope's neighbourhood, and decide alone.
+            scope: self.scope.clone().filter(|_| self.pairs.is_none()),
+            pairs: self.pairs.clone(),
+            ..Default::default()
         }
     }
 
@@ -137,19 +166,8 @@ impl<'a> Analysis<'a> {
     /// Every delivered box of the analysis's layer and scope (flows within a VPC when
     /// [`Analysis::includes_intra_vpc`]), computed on first use.
     pub fn rows(&self) -> &[ReachRow] {
-        self.rows.get_or_init(|| {
-            reach(
-                self.model,
-                &ReachOptions {
-                    layer: Some(self.layer),
-                    include_intra_vpc: self.intra_vpc,
-                    // A region's pairs are within the scope's neighbourhood, and decide alone.
-                    scope: self.scope.clone().filter(|_| self.pairs.is_none()),
-                    pairs: self.pairs.clone(),
-                    ..Default::default()
-                },
-            )
-        })
+        self.rows
+            .get_or_init(|| reach(self.model, &self.reach_options()))
     }
 
     /// The rows, computed if they were not, handed over.

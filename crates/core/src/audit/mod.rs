@@ -369,17 +369,60 @@ pub(crate) fn report(analysis: &Analysis<'_>) -> AuditReport {
     let mut findings = Vec::new();
     let zones = analysis.zones();
     if let Some(intent) = intent {
-        let rows = analysis.rows();
-        findings.extend(exposures(model, intent, zones, rows, layer));
-        findings.extend(requirements(
-            model,
-            intent,
-            zones,
-            rows,
-            layer,
-            analysis.scope(),
-            analysis.pairs(),
-        ));
+        if analysis.streams() {
+            // Rows aggregated as they are produced, never all held: exposure boxes per group,
+            // and the connectable rows of the VPC pairs requirements look at.
+            let wanted = required_pairs(zones, intent, layer);
+            let groups = std::sync::Mutex::new(Groups::new());
+            let kept = std::sync::Mutex::new(Vec::new());
+            crate::engine::reach::reach_each(model, &analysis.reach_options(), |batch| {
+                let mut local = Groups::new();
+                exposure_boxes(intent, zones, &batch, layer, &mut local);
+                let keep: Vec<ReachRow> = batch
+                    .into_iter()
+                    .filter(|r| r.connectable && wanted.contains(&(&r.src_vpc, &r.dst_vpc)))
+                    .collect();
+                let mut g = groups
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                for (k, mut v) in local {
+                    g.entry(k).or_default().append(&mut v);
+                }
+                drop(g);
+                kept.lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .extend(keep);
+            });
+            let groups = groups
+                .into_inner()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let kept = kept
+                .into_inner()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            findings.extend(exposure_findings(model, intent, layer, groups));
+            let rows = crate::engine::reach::merge_rows(kept);
+            findings.extend(requirements(
+                model,
+                intent,
+                zones,
+                &rows,
+                layer,
+                analysis.scope(),
+                analysis.pairs(),
+            ));
+        } else {
+            let rows = analysis.rows();
+            findings.extend(exposures(model, intent, zones, rows, layer));
+            findings.extend(requirements(
+                model,
+                intent,
+                zones,
+                rows,
+                layer,
+                analysis.scope(),
+                analysis.pairs(),
+            ));
+        }
     }
     findings.extend(hygiene::findings(model, intent, analysis.within(), zones));
     findings.sort_by(|a, b| {
@@ -455,6 +498,10 @@ fn account_of(model: &Model, vpc: &VpcId) -> AccountId {
         .unwrap_or_else(|| AccountId::new("unknown"))
 }
 
+/// Exposure and denied-flow boxes, grouped by source VPC, destination subnet, via, kind and
+/// the deny rule involved.
+type Groups = BTreeMap<(VpcId, SubnetId, Via, Kind, Option<RuleAt>), Vec<Bx>>;
+
 fn exposures(
     model: &Model,
     intent: &Intent,
@@ -462,11 +509,23 @@ fn exposures(
     rows: &[ReachRow],
     layer: Layer,
 ) -> Vec<Finding> {
+    let mut out = Groups::new();
+    exposure_boxes(intent, zones, rows, layer, &mut out);
+    exposure_findings(model, intent, layer, out)
+}
+
+/// Adds the boxes of `rows` beyond the intent to `out`. Rows may come in any order, merged
+/// or not: the findings ([`exposure_findings`]) are the same (box differences distribute over
+/// sources, and [`merge_boxes`] normalises by value).
+fn exposure_boxes(
+    intent: &Intent,
+    zones: &Zones,
+    rows: &[ReachRow],
+    layer: Layer,
+    out: &mut Groups,
+) {
     let applies = |r: &crate::intent::Rule| r.layer.is_none_or(|l| l == layer);
     // Beyond intent: delivered boxes minus every allow; plus delivered ∩ deny.
-    // Grouped by source VPC, destination subnet, via, kind and the deny rule involved.
-    type Group = (VpcId, SubnetId, Via, Kind, Option<RuleAt>);
-    let mut out: BTreeMap<Group, Vec<Bx>> = BTreeMap::new();
     for row in rows {
         if row.src_vpc == row.dst_vpc && !intent.audit_intra_vpc {
             continue;
@@ -540,6 +599,10 @@ fn exposures(
             }
         }
     }
+}
+
+/// The findings of grouped boxes: one per merged box, with its components.
+fn exposure_findings(model: &Model, intent: &Intent, layer: Layer, out: Groups) -> Vec<Finding> {
     // Each group's findings (a representative explain per box) are independent: in parallel,
     // then sorted with the others by the report.
     out.into_par_iter()
@@ -679,6 +742,29 @@ fn merge_boxes(boxes: Vec<Bx>) -> Vec<Bx> {
         }
     }
     by_src.into_values().collect()
+}
+
+/// The (source VPC, destination VPC) pairs the applicable requirements look at.
+fn required_pairs<'z>(
+    zones: &'z Zones,
+    intent: &Intent,
+    layer: Layer,
+) -> BTreeSet<(&'z VpcId, &'z VpcId)> {
+    let mut out = BTreeSet::new();
+    for r in intent
+        .require
+        .iter()
+        .filter(|r| r.layer.is_none_or(|l| l == layer))
+    {
+        if let (Some(from), Some(to)) = (zones.get(&r.from), zones.get(&r.to)) {
+            for sv in from.keys() {
+                for dv in to.keys() {
+                    out.insert((sv, dv));
+                }
+            }
+        }
+    }
+    out
 }
 
 fn requirements(

@@ -496,6 +496,30 @@ pub fn runs_on_this_thread() -> u64 {
 
 /// Computes all-pairs reachability.
 pub fn reach(model: &Model, opts: &ReachOptions) -> Vec<ReachRow> {
+    let rows = std::sync::Mutex::new(Vec::new());
+    reach_each(model, opts, |mut batch| {
+        rows.lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .append(&mut batch)
+    });
+    let mut rows = merge_rows(
+        rows.into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    );
+    let d = &model.damage;
+    if !d.is_empty() {
+        for r in &mut rows {
+            r.undetermined = d.touches(&r.src_vpc) || d.touches(&r.dst_vpc);
+        }
+    }
+    rows
+}
+
+/// [`reach`] as it is produced: `f` receives the rows of one source class (or unseen VPC) at a
+/// time, in parallel and in no particular order, neither merged nor sorted nor marked
+/// undetermined. Consumers that aggregate as rows arrive (the audit's exposures) never hold
+/// them all.
+pub fn reach_each(model: &Model, opts: &ReachOptions, f: impl Fn(Vec<ReachRow>) + Sync) {
     RUNS.with(|r| r.set(r.get() + 1));
     let layer = opts.layer.unwrap_or(Layer::Network);
     let mut within = opts.scope.as_ref().map(|s| model.neighbourhood(s));
@@ -527,10 +551,9 @@ pub fn reach(model: &Model, opts: &ReachOptions) -> Vec<ReachRow> {
         .into_iter()
         .map(|((vpc, _, _), subnets)| SubnetClass { vpc, subnets })
         .collect();
-    let mut rows: Vec<ReachRow> = classes
+    classes
         .par_iter()
-        .flat_map_iter(|c| class_rows(&ctx, c, layer, opts))
-        .collect();
+        .for_each(|c| f(class_rows(&ctx, c, layer, opts)));
     // Unseen VPCs are sources too (semantics step 22); never destinations (step 23).
     let unseen: Vec<&UnseenVpc> = model
         .unseen_vpcs()
@@ -540,19 +563,9 @@ pub fn reach(model: &Model, opts: &ReachOptions) -> Vec<ReachRow> {
                 && opts.pairs.as_ref().is_none_or(|p| p.contains_key(&u.id))
         })
         .collect();
-    rows.par_extend(
-        unseen
-            .par_iter()
-            .flat_map_iter(|u| unseen_rows(&ctx, u, layer, opts)),
-    );
-    let mut rows = merge_rows(rows);
-    let d = &model.damage;
-    if !d.is_empty() {
-        for r in &mut rows {
-            r.undetermined = d.touches(&r.src_vpc) || d.touches(&r.dst_vpc);
-        }
-    }
-    rows
+    unseen
+        .par_iter()
+        .for_each(|u| f(unseen_rows(&ctx, u, layer, opts)));
 }
 
 /// The order rows are reported in (sets compared as printed).
@@ -570,7 +583,7 @@ fn row_key(r: &ReachRow) -> (VpcId, VpcId, Via, bool, String, String, String) {
 
 /// Unions rows that differ only in their source set, then puts them in report order. Rows are
 /// grouped by comparing the sets themselves; only the merged rows are printed for the sort.
-fn merge_rows(mut rows: Vec<ReachRow>) -> Vec<ReachRow> {
+pub fn merge_rows(mut rows: Vec<ReachRow>) -> Vec<ReachRow> {
     fn group(r: &ReachRow) -> (&VpcId, &VpcId, &Via, bool, &IpSet, &ServiceSet) {
         (
             &r.src_vpc,
