@@ -21,6 +21,7 @@ use rayon::prelude::*;
 
 use crate::diagnostics::{Code, Diagnostic, Severity};
 use crate::model::Model;
+use layout::SnapshotFile;
 
 /// A loaded snapshot.
 #[derive(Debug)]
@@ -95,51 +96,59 @@ pub fn load_with(root: &Path, opts: &LoadOptions) -> Result<Loaded, LoadError> {
         path: root.to_path_buf(),
         source,
     })?;
-    // Parse in parallel; build in path order so the result is deterministic.
-    let parsed: Vec<_> = files
-        .par_iter()
-        .map(
-            |f| match crate::input::read_regular(&f.path, opts.max_file_size) {
-                Ok(bytes) => {
-                    let (contents, diags) = match std::str::from_utf8(&bytes) {
-                        Ok(text) => parse::parse_file(text),
-                        Err(e) => (
-                            parse::FileContents::default(),
-                            vec![Diagnostic::error(
-                                Code::MalformedJson,
-                                format!(
-                                    "not UTF-8 text (invalid byte at offset {})",
-                                    e.valid_up_to()
-                                ),
-                            )],
-                        ),
-                    };
-                    (contents, diags)
-                }
-                Err(e) => (
-                    parse::FileContents::default(),
-                    vec![Diagnostic::error(Code::Io, e.to_string())],
-                ),
-            },
-        )
-        .collect();
+    // Parse in parallel, build in path order (so the result is deterministic), a chunk of files
+    // at a time: the next chunk parses while this one is built, and no more than two chunks'
+    // parsed files are ever held beside the model being built (not the whole snapshot's).
+    let parse_one = |f: &SnapshotFile| match crate::input::read_regular(&f.path, opts.max_file_size)
+    {
+        Ok(bytes) => match std::str::from_utf8(&bytes) {
+            Ok(text) => parse::parse_file(text),
+            Err(e) => (
+                parse::FileContents::default(),
+                vec![Diagnostic::error(
+                    Code::MalformedJson,
+                    format!(
+                        "not UTF-8 text (invalid byte at offset {})",
+                        e.valid_up_to()
+                    ),
+                )],
+            ),
+        },
+        Err(e) => (
+            parse::FileContents::default(),
+            vec![Diagnostic::error(Code::Io, e.to_string())],
+        ),
+    };
+    let parse_chunk =
+        |chunk: &[SnapshotFile]| -> Vec<_> { chunk.par_iter().map(parse_one).collect() };
     let mut builder = build::Builder::new();
     let mut diagnostics = Vec::new();
     let mut recognised = 0;
-    for (f, (contents, diags)) in files.iter().zip(parsed) {
-        if contents.is_recognised() {
-            recognised += 1;
-        } else if diags.is_empty() && contents.unknown.is_empty() {
-            diagnostics.push(
-                Diagnostic::warning(
-                    Code::NotAResponse,
-                    "the file holds no top-level key; ignored",
-                )
-                .in_file(&f.rel),
-            );
-        }
-        diagnostics.extend(diags.into_iter().map(|d| d.in_file(&f.rel)));
-        builder.add_file(f, contents);
+    let mut chunks = files.chunks(LOAD_CHUNK);
+    let mut current = chunks.next().map(|c| (c, parse_chunk(c)));
+    while let Some((chunk, parsed)) = current.take() {
+        let next = chunks.next();
+        let ((), parsed_next) = rayon::join(
+            || {
+                for (f, (contents, diags)) in chunk.iter().zip(parsed) {
+                    if contents.is_recognised() {
+                        recognised += 1;
+                    } else if diags.is_empty() && contents.unknown.is_empty() {
+                        diagnostics.push(
+                            Diagnostic::warning(
+                                Code::NotAResponse,
+                                "the file holds no top-level key; ignored",
+                            )
+                            .in_file(&f.rel),
+                        );
+                    }
+                    diagnostics.extend(diags.into_iter().map(|d| d.in_file(&f.rel)));
+                    builder.add_file(f, contents);
+                }
+            },
+            || next.map(parse_chunk),
+        );
+        current = next.zip(parsed_next);
     }
     let (mut model, more, origins) = builder.finish();
     if recognised == 0 {
@@ -158,6 +167,9 @@ pub fn load_with(root: &Path, opts: &LoadOptions) -> Result<Loaded, LoadError> {
         origins,
     })
 }
+
+/// Files parsed together while the previous chunk is built (`load_with`).
+const LOAD_CHUNK: usize = 64;
 
 /// A collector's manifest that names account-regions it could not collect: one warning each,
 /// because reachability involving them is unknown. A manifest that says its run did not finish
