@@ -267,6 +267,8 @@ fn exit_codes_follow_fail_on() {
     };
     assert_eq!(at("info"), 1);
     assert_eq!(at(&worst.to_string()), 1);
+    // Report-only: whatever is found, the run succeeds.
+    assert_eq!(at("never"), 0);
     if worst < peerscope::audit::Severity::Critical {
         assert_eq!(at("critical"), 0);
     }

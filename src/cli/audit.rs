@@ -109,7 +109,10 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<ExitCode> {
     std::io::stdout().lock().write_all(text.as_bytes())?;
     clock.lap("output");
     clock.print();
-    let failing = report.findings.iter().any(|f| f.severity >= args.fail_on);
+    let failing = report
+        .findings
+        .iter()
+        .any(|f| args.fail_on.fails(f.severity));
     // Damaged input: findings may be missing anywhere the damage reaches, so the verdict is
     // undetermined whatever was found.
     let code = if report.damage.is_some() {

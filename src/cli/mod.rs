@@ -158,9 +158,10 @@ pub struct AuditArgs {
     pub layer: Option<crate::engine::Layer>,
     #[arg(long, value_enum, default_value_t)]
     pub format: AuditFormat,
-    /// Exit 1 when a finding at or above this severity remains.
+    /// Exit 1 when a finding at or above this severity remains; `never` for report-only runs
+    /// (damaged input still exits 4).
     #[arg(long, value_enum, default_value = "medium")]
-    pub fail_on: crate::audit::Severity,
+    pub fail_on: FailOn,
     /// Report only findings whose fingerprint is not in this baseline.
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
@@ -174,6 +175,33 @@ pub struct AuditArgs {
     /// Print how long each phase took (load, analysis, output) on standard error.
     #[arg(long)]
     pub timings: bool,
+}
+
+/// `--fail-on`: the least severity that fails the run, or never.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    Never,
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl FailOn {
+    /// Does a finding of this severity fail the run?
+    pub fn fails(self, s: crate::audit::Severity) -> bool {
+        use crate::audit::Severity as S;
+        let least = match self {
+            FailOn::Never => return false,
+            FailOn::Info => S::Info,
+            FailOn::Low => S::Low,
+            FailOn::Medium => S::Medium,
+            FailOn::High => S::High,
+            FailOn::Critical => S::Critical,
+        };
+        s >= least
+    }
 }
 
 #[derive(Debug, clap::Args)]
