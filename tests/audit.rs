@@ -497,3 +497,59 @@ fn the_streamed_audit_equals_the_audit_over_held_rows() {
         }
     }
 }
+
+/// One run, several outputs: `--output FORMAT=PATH` writes each format from the same analysis,
+/// byte for byte what `--format` prints; `-` is standard output; a path twice, two formats on
+/// standard output and an unknown format are usage errors before any work.
+#[test]
+fn one_run_writes_every_output_asked_for() {
+    let t = &topologies()[0];
+    let snap = t.to_str().unwrap();
+    let dir = Dir::new();
+    let (sarif, json, md) = (
+        dir.path().join("audit.sarif"),
+        dir.path().join("audit.json"),
+        dir.path().join("audit.md"),
+    );
+    let out = TestCommand::new([
+        "audit",
+        snap,
+        "--output",
+        &format!("sarif={}", sarif.display()),
+        "--output",
+        &format!("json={}", json.display()),
+        "--output",
+        &format!("markdown={}", md.display()),
+        "--output",
+        "table=-",
+    ])
+    .run();
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let single = |format: &str| {
+        TestCommand::new(["audit", snap, "--format", format])
+            .run()
+            .stdout
+    };
+    assert_eq!(out.stdout, single("table"));
+    assert_eq!(std::fs::read_to_string(&sarif).unwrap(), single("sarif"));
+    assert_eq!(std::fs::read_to_string(&json).unwrap(), single("json"));
+    assert_eq!(std::fs::read_to_string(&md).unwrap(), single("markdown"));
+    for (args, want) in [
+        (
+            vec!["--output", "json=-", "--output", "sarif=-"],
+            "only one format",
+        ),
+        (
+            vec!["--output", "json=x.json", "--output", "sarif=x.json"],
+            "named twice",
+        ),
+        (vec!["--output", "yaml=x.yaml"], "not a format"),
+        (vec!["--output", "json"], "FORMAT=PATH"),
+    ] {
+        let mut all = vec!["audit", snap];
+        all.extend(args);
+        let bad = TestCommand::new(all).run();
+        assert_eq!(bad.code, 2, "{want}: {}", bad.stderr);
+        assert!(bad.stderr.contains(want), "{want}: {}", bad.stderr);
+    }
+}

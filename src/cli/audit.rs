@@ -18,6 +18,8 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<ExitCode> {
         }
         None => None,
     };
+    // `--output FORMAT=PATH`, else `--format` on standard output; checked before the work.
+    let outputs = audit_outputs(args)?;
     let mut clock = super::Clock::new(args.timings);
     let loaded = match super::load(&args.input)? {
         Ok(l) => l,
@@ -40,7 +42,10 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<ExitCode> {
     clock.lap("load");
     // The rows are needed after the audit only for the Markdown report's picture; otherwise the
     // audit aggregates them as they are produced and never holds them all.
-    let picture = matches!(args.format, AuditFormat::Markdown) && args.graph;
+    let picture = args.graph
+        && outputs
+            .iter()
+            .any(|(f, _)| matches!(f, AuditFormat::Markdown));
     let analysis = Analysis::new(&loaded.model, intent.as_ref(), args.layer);
     let analysis = if picture {
         analysis
@@ -81,32 +86,40 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<ExitCode> {
         origins: &loaded.origins,
         snapshot: &args.input.snapshot,
     };
-    let text = match args.format {
-        AuditFormat::Table => {
-            // Colour for people at a terminal, unless they asked for none (no-color.org).
-            let colour = std::io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-            Table.render_with_colour(&report, &ctx, colour)
-        }
-        AuditFormat::Json => {
-            // Streamed: the report is never held as one string.
-            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-            Json.write_to(&report, &ctx, &mut out)?;
-            out.flush()?;
-            String::new()
-        }
-        AuditFormat::Sarif => Sarif.render(&report, &ctx),
-        AuditFormat::Markdown => {
-            let mut md = Markdown.render(&report, &ctx);
-            if let Some(analysis) = analysis.as_ref().filter(|_| !report.findings.is_empty()) {
-                let g =
-                    crate::graph::build(analysis, Some(&report), &crate::graph::Options::default());
-                md.push_str(&crate::graph::mermaid::markdown_section(&g.affected()));
+    for (format, out) in &outputs {
+        let to_stdout = matches!(out, crate::output::Output::Stdout);
+        let text = match format {
+            AuditFormat::Table => {
+                // Colour for people at a terminal, unless they asked for none (no-color.org).
+                let colour = to_stdout
+                    && std::io::stdout().is_terminal()
+                    && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+                Table.render_with_colour(&report, &ctx, colour)
             }
-            md
-        }
-    };
-    std::io::stdout().lock().write_all(text.as_bytes())?;
+            AuditFormat::Json if to_stdout => {
+                // Streamed: the report is never held as one string.
+                let mut w = std::io::BufWriter::new(std::io::stdout().lock());
+                Json.write_to(&report, &ctx, &mut w)?;
+                w.flush()?;
+                continue;
+            }
+            AuditFormat::Json => Json.render(&report, &ctx),
+            AuditFormat::Sarif => Sarif.render(&report, &ctx),
+            AuditFormat::Markdown => {
+                let mut md = Markdown.render(&report, &ctx);
+                if let Some(analysis) = analysis.as_ref().filter(|_| !report.findings.is_empty()) {
+                    let g = crate::graph::build(
+                        analysis,
+                        Some(&report),
+                        &crate::graph::Options::default(),
+                    );
+                    md.push_str(&crate::graph::mermaid::markdown_section(&g.affected()));
+                }
+                md
+            }
+        };
+        out.write(text.as_bytes())?;
+    }
     clock.lap("output");
     clock.print();
     let failing = report
@@ -124,4 +137,33 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<ExitCode> {
     };
     super::leak((report, loaded));
     Ok(ExitCode::from(code))
+}
+
+/// Where each format goes: every `--output FORMAT=PATH` (at most one on standard output, no path
+/// twice, each file checked as peerscope checks every file it writes), else `--format` on
+/// standard output.
+fn audit_outputs(args: &AuditArgs) -> anyhow::Result<Vec<(AuditFormat, crate::output::Output)>> {
+    if args.outputs.is_empty() {
+        return Ok(vec![(args.format, crate::output::Output::Stdout)]);
+    }
+    let mut seen: BTreeSet<std::path::PathBuf> = args.write_baseline.iter().cloned().collect();
+    let mut stdout = 0;
+    let mut out = Vec::new();
+    for (format, path) in &args.outputs {
+        if path.as_os_str() != "-" && !seen.insert(path.clone()) {
+            anyhow::bail!(
+                "--output: {} is named twice (or is the --write-baseline file)",
+                path.display()
+            );
+        }
+        let o = crate::output::Output::new(Some(path))?;
+        if matches!(o, crate::output::Output::Stdout) {
+            stdout += 1;
+            if stdout > 1 {
+                anyhow::bail!("--output: only one format can go to standard output (`-`)");
+            }
+        }
+        out.push((*format, o));
+    }
+    Ok(out)
 }

@@ -146,6 +146,19 @@ pub enum AuditFormat {
     Markdown,
 }
 
+/// `FORMAT=PATH` of `audit --output`.
+fn parse_audit_output(s: &str) -> Result<(AuditFormat, PathBuf), String> {
+    let (format, path) = s
+        .split_once('=')
+        .ok_or_else(|| format!("{s:?}: expected FORMAT=PATH, e.g. sarif=audit.sarif"))?;
+    let format = <AuditFormat as ValueEnum>::from_str(format, false)
+        .map_err(|_| format!("{format:?}: not a format (table, json, sarif or markdown)"))?;
+    if path.is_empty() {
+        return Err(format!("{s:?}: no path (`-` for standard output)"));
+    }
+    Ok((format, PathBuf::from(path)))
+}
+
 #[derive(Debug, clap::Args)]
 pub struct AuditArgs {
     #[command(flatten)]
@@ -156,8 +169,15 @@ pub struct AuditArgs {
     /// Override the intent's layer.
     #[arg(long, value_enum)]
     pub layer: Option<crate::engine::Layer>,
+    /// The format written to standard output when no `--output` is given.
     #[arg(long, value_enum, default_value_t)]
     pub format: AuditFormat,
+    /// Write the report in FORMAT to PATH (`-`: standard output), from the same analysis;
+    /// repeatable, e.g. `--output sarif=audit.sarif --output markdown=audit.md --output
+    /// table=-`. With it, `--format` is not written unless named. Files are replaced
+    /// atomically, never followed past what peerscope wrote (see the user guide).
+    #[arg(long = "output", value_name = "FORMAT=PATH", value_parser = parse_audit_output)]
+    pub outputs: Vec<(AuditFormat, PathBuf)>,
     /// Exit 1 when a finding at or above this severity remains; `never` for report-only runs
     /// (damaged input still exits 4).
     #[arg(long, value_enum, default_value = "medium")]
