@@ -1959,3 +1959,34 @@ fn a_route_and_a_rule_are_analysed_over_their_region() {
     .unwrap();
     assert!(region(&before, &moved, &applied.touched).is_none());
 }
+
+/// `what-if --output FORMAT=PATH`: each format from the one analysis, byte for byte what
+/// `--format` prints.
+#[test]
+fn what_if_writes_every_output_asked_for() {
+    let dir = Dir::new();
+    let (sarif, md) = (dir.path().join("w.sarif"), dir.path().join("w.md"));
+    let base = |extra: Vec<String>| {
+        let mut c = TestCommand::new(["what-if"])
+            .arg(topology(HUB))
+            .arg("--change")
+            .arg(change_file("risky-audit-to-prod-app.json"));
+        for a in extra {
+            c = c.arg(a);
+        }
+        c.run()
+    };
+    let out = base(vec![
+        "--output".into(),
+        format!("sarif={}", sarif.display()),
+        "--output".into(),
+        format!("markdown={}", md.display()),
+        "--output".into(),
+        "json=-".into(),
+    ]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let single = |f: &str| base(vec!["--format".into(), f.into()]).stdout;
+    assert_eq!(out.stdout, single("json"));
+    assert_eq!(std::fs::read_to_string(&sarif).unwrap(), single("sarif"));
+    assert_eq!(std::fs::read_to_string(&md).unwrap(), single("markdown"));
+}

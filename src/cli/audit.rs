@@ -19,7 +19,7 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<ExitCode> {
         None => None,
     };
     // `--output FORMAT=PATH`, else `--format` on standard output; checked before the work.
-    let outputs = audit_outputs(args)?;
+    let outputs = super::outputs(args.format, &args.outputs, args.write_baseline.as_deref())?;
     let mut clock = super::Clock::new(args.timings);
     let loaded = match super::load(&args.input)? {
         Ok(l) => l,
@@ -137,33 +137,4 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<ExitCode> {
     };
     super::leak((report, loaded));
     Ok(ExitCode::from(code))
-}
-
-/// Where each format goes: every `--output FORMAT=PATH` (at most one on standard output, no path
-/// twice, each file checked as peerscope checks every file it writes), else `--format` on
-/// standard output.
-fn audit_outputs(args: &AuditArgs) -> anyhow::Result<Vec<(AuditFormat, crate::output::Output)>> {
-    if args.outputs.is_empty() {
-        return Ok(vec![(args.format, crate::output::Output::Stdout)]);
-    }
-    let mut seen: BTreeSet<std::path::PathBuf> = args.write_baseline.iter().cloned().collect();
-    let mut stdout = 0;
-    let mut out = Vec::new();
-    for (format, path) in &args.outputs {
-        if path.as_os_str() != "-" && !seen.insert(path.clone()) {
-            anyhow::bail!(
-                "--output: {} is named twice (or is the --write-baseline file)",
-                path.display()
-            );
-        }
-        let o = crate::output::Output::new(Some(path))?;
-        if matches!(o, crate::output::Output::Stdout) {
-            stdout += 1;
-            if stdout > 1 {
-                anyhow::bail!("--output: only one format can go to standard output (`-`)");
-            }
-        }
-        out.push((*format, o));
-    }
-    Ok(out)
 }

@@ -4,7 +4,6 @@
 //! Exit codes: 1 when the change adds exposure beyond intent or breaks a required flow, 0
 //! otherwise, 2 when an input is unusable or an operation would be rejected by AWS.
 
-use std::io::Write;
 use std::process::ExitCode;
 
 use super::{AuditFormat, DiffArgs, ImpactArgs, SnapshotArgs, WhatIfArgs, exit};
@@ -21,9 +20,13 @@ fn format(f: AuditFormat) -> Format {
     }
 }
 
-fn finish(report: &DiffReport, impact: &ImpactArgs) -> anyhow::Result<ExitCode> {
-    let text = render(report, format(impact.format));
-    std::io::stdout().lock().write_all(text.as_bytes())?;
+fn finish(
+    report: &DiffReport,
+    outputs: &[(AuditFormat, crate::output::Output)],
+) -> anyhow::Result<ExitCode> {
+    for (f, out) in outputs {
+        out.write(render(report, format(*f)).as_bytes())?;
+    }
     Ok(ExitCode::from(if report.damage.is_some() {
         exit::UNDETERMINED
     } else if report.fails() {
@@ -46,6 +49,8 @@ fn load(
 }
 
 pub fn run_diff(args: &DiffArgs) -> anyhow::Result<ExitCode> {
+    // Checked before the work.
+    let outputs = super::outputs(args.impact.format, &args.impact.outputs, None)?;
     let mut clock = super::Clock::new(args.impact.timings);
     let intent = match super::load_intent(
         args.impact.intent.as_deref(),
@@ -76,7 +81,7 @@ pub fn run_diff(args: &DiffArgs) -> anyhow::Result<ExitCode> {
         },
     );
     clock.lap("analysis");
-    let code = finish(&report, &args.impact);
+    let code = finish(&report, &outputs);
     clock.lap("output");
     clock.print();
     super::leak((report, before, after));
@@ -123,6 +128,8 @@ pub(super) fn propose(
 }
 
 pub fn run_what_if(args: &WhatIfArgs) -> anyhow::Result<ExitCode> {
+    // Checked before the work.
+    let outputs = super::outputs(args.impact.format, &args.impact.outputs, None)?;
     let mut clock = super::Clock::new(args.impact.timings);
     let intent = match super::load_intent(
         args.impact.intent.as_deref(),
@@ -163,7 +170,7 @@ pub fn run_what_if(args: &WhatIfArgs) -> anyhow::Result<ExitCode> {
     );
     report.change = Some(applied);
     clock.lap("analysis");
-    let code = finish(&report, &args.impact);
+    let code = finish(&report, &outputs);
     clock.lap("output");
     clock.print();
     super::leak((report, after, loaded));

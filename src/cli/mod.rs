@@ -68,8 +68,13 @@ pub struct ImpactArgs {
     /// Also compare flows within one VPC.
     #[arg(long)]
     pub include_intra_vpc: bool,
+    /// The format written to standard output when no `--output` is given.
     #[arg(long, value_enum, default_value_t)]
     pub format: AuditFormat,
+    /// Write the report in FORMAT to PATH (`-`: standard output); repeatable, as `audit
+    /// --output`.
+    #[arg(long = "output", value_name = "FORMAT=PATH", value_parser = parse_audit_output)]
+    pub outputs: Vec<(AuditFormat, PathBuf)>,
     /// Treat any error-level diagnostic in a snapshot as unusable input (exit 2).
     #[arg(long)]
     pub strict: bool,
@@ -518,4 +523,38 @@ impl Clock {
             eprintln!("peerscope: timings: {}", parts.join(", "));
         }
     }
+}
+
+/// Where each format goes: every `--output FORMAT=PATH` (at most one on standard output, no path
+/// twice, each file checked as peerscope checks every file it writes), else `--format` on
+/// standard output. `reserved`: a file the command writes besides (`--write-baseline`).
+pub(crate) fn outputs(
+    format: AuditFormat,
+    asked: &[(AuditFormat, PathBuf)],
+    reserved: Option<&std::path::Path>,
+) -> anyhow::Result<Vec<(AuditFormat, crate::output::Output)>> {
+    if asked.is_empty() {
+        return Ok(vec![(format, crate::output::Output::Stdout)]);
+    }
+    let mut seen: std::collections::BTreeSet<PathBuf> =
+        reserved.map(|p| p.to_path_buf()).into_iter().collect();
+    let mut stdout = 0;
+    let mut out = Vec::new();
+    for (format, path) in asked {
+        if path.as_os_str() != "-" && !seen.insert(path.clone()) {
+            anyhow::bail!(
+                "--output: {} is named twice (or is the --write-baseline file)",
+                path.display()
+            );
+        }
+        let o = crate::output::Output::new(Some(path))?;
+        if matches!(o, crate::output::Output::Stdout) {
+            stdout += 1;
+            if stdout > 1 {
+                anyhow::bail!("--output: only one format can go to standard output (`-`)");
+            }
+        }
+        out.push((*format, o));
+    }
+    Ok(out)
 }
