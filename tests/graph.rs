@@ -1235,3 +1235,33 @@ fn a_generated_organisation_collapses_into_accounts_in_chromium() {
     let problems = page.problems();
     assert!(problems.is_empty(), "{problems:#?}");
 }
+
+/// `graph --output FORMAT=PATH`: several pictures from one audit, each byte for byte what
+/// `--format` draws alone (the page's two layers do not change the one-layer formats).
+#[test]
+fn graph_writes_every_output_asked_for() {
+    let t = topologies().into_iter().next().unwrap();
+    let snap = t.to_str().unwrap();
+    let dir = Dir::new();
+    let (html, dot) = (dir.path().join("map.html"), dir.path().join("map.dot"));
+    let out = TestCommand::new([
+        "graph",
+        snap,
+        "--output",
+        &format!("html={}", html.display()),
+        "--output",
+        &format!("dot={}", dot.display()),
+        "--output",
+        "mermaid=-",
+    ])
+    .run();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let single = |f: &str| {
+        TestCommand::new(["graph", snap, "--format", f])
+            .run()
+            .stdout
+    };
+    assert_eq!(out.stdout, single("mermaid"));
+    assert_eq!(std::fs::read_to_string(&dot).unwrap(), single("dot"));
+    assert_eq!(std::fs::read_to_string(&html).unwrap(), single("html"));
+}

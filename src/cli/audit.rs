@@ -19,7 +19,12 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<ExitCode> {
         None => None,
     };
     // `--output FORMAT=PATH`, else `--format` on standard output; checked before the work.
-    let outputs = super::outputs(args.format, &args.outputs, args.write_baseline.as_deref())?;
+    let outputs = super::outputs(
+        args.format,
+        &args.outputs,
+        None,
+        args.write_baseline.as_deref(),
+    )?;
     let mut clock = super::Clock::new(args.timings);
     let loaded = match super::load(&args.input)? {
         Ok(l) => l,

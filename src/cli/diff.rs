@@ -50,7 +50,7 @@ fn load(
 
 pub fn run_diff(args: &DiffArgs) -> anyhow::Result<ExitCode> {
     // Checked before the work.
-    let outputs = super::outputs(args.impact.format, &args.impact.outputs, None)?;
+    let outputs = super::outputs(args.impact.format, &args.impact.outputs, None, None)?;
     let mut clock = super::Clock::new(args.impact.timings);
     let intent = match super::load_intent(
         args.impact.intent.as_deref(),
@@ -129,7 +129,7 @@ pub(super) fn propose(
 
 pub fn run_what_if(args: &WhatIfArgs) -> anyhow::Result<ExitCode> {
     // Checked before the work.
-    let outputs = super::outputs(args.impact.format, &args.impact.outputs, None)?;
+    let outputs = super::outputs(args.impact.format, &args.impact.outputs, None, None)?;
     let mut clock = super::Clock::new(args.impact.timings);
     let intent = match super::load_intent(
         args.impact.intent.as_deref(),

@@ -51,8 +51,17 @@ pub struct GraphArgs {
     pub subnets: bool,
     /// Write here instead of standard output (`-`: standard output). Only a regular file is
     /// written, replaced atomically with its mode kept.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "outputs")]
     pub out: Option<PathBuf>,
+    /// Write the picture in FORMAT to PATH (`-`: standard output), from the same audit;
+    /// repeatable, e.g. `--output html=map.html --output mermaid=map.md`.
+    #[arg(long = "output", value_name = "FORMAT=PATH", value_parser = parse_graph_output)]
+    pub outputs: Vec<(GraphFormat, PathBuf)>,
+}
+
+/// `FORMAT=PATH` of `graph --output`.
+fn parse_graph_output(s: &str) -> Result<(GraphFormat, PathBuf), String> {
+    super::parse_format_path(s, "html, dot, svg or mermaid")
 }
 
 /// The pictures of one model: in the audit's layer, and with `both` (the HTML page, when
@@ -84,7 +93,7 @@ fn pictures(
 
 pub fn run(args: &GraphArgs) -> anyhow::Result<ExitCode> {
     // Checked before the work: a FIFO or a device is refused at once.
-    let out = crate::output::Output::new(args.out.as_deref())?;
+    let outputs = super::outputs(args.format, &args.outputs, args.out.as_deref(), None)?;
     let intent = match super::load_intent(
         args.intent.as_deref(),
         &[&args.input.snapshot],
@@ -98,7 +107,8 @@ pub fn run(args: &GraphArgs) -> anyhow::Result<ExitCode> {
             "peerscope: no intent file (--intent, or intent.toml in the snapshot): edges show delivered flows and hygiene findings only"
         );
     }
-    let both = args.format == GraphFormat::Html;
+    // The page shows both layers; the other formats one.
+    let both = outputs.iter().any(|(f, _)| *f == GraphFormat::Html);
     let loaded = match super::load(&args.input)? {
         Ok(l) => l,
         Err(code) => return Ok(code),
@@ -151,16 +161,18 @@ pub fn run(args: &GraphArgs) -> anyhow::Result<ExitCode> {
     let Some(g) = layers.first() else {
         anyhow::bail!("the two snapshots were audited in different layers: add --layer");
     };
-    let text = match args.format {
-        GraphFormat::Html => graph::html::render_layers(&layers, &title),
-        GraphFormat::Dot => graph::dot::render(g),
-        GraphFormat::Mermaid => graph::mermaid::render(g),
-        GraphFormat::Svg => match svg(&graph::dot::render(g))? {
-            Ok(s) => s,
-            Err(code) => return Ok(code),
-        },
-    };
-    out.write(text.as_bytes())?;
+    for (format, out) in &outputs {
+        let text = match format {
+            GraphFormat::Html => graph::html::render_layers(&layers, &title),
+            GraphFormat::Dot => graph::dot::render(g),
+            GraphFormat::Mermaid => graph::mermaid::render(g),
+            GraphFormat::Svg => match svg(&graph::dot::render(g))? {
+                Ok(s) => s,
+                Err(code) => return Ok(code),
+            },
+        };
+        out.write(text.as_bytes())?;
+    }
     // A map of damaged input (`--allow-damaged`) may lack edges or colour them wrongly.
     Ok(ExitCode::from(if loaded.model.damage.is_empty() {
         exit::OK

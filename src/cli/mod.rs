@@ -151,13 +151,21 @@ pub enum AuditFormat {
     Markdown,
 }
 
-/// `FORMAT=PATH` of `audit --output`.
+/// `FORMAT=PATH` of `audit --output` (and `diff`, `what-if`).
 fn parse_audit_output(s: &str) -> Result<(AuditFormat, PathBuf), String> {
+    parse_format_path(s, "table, json, sarif or markdown")
+}
+
+/// `FORMAT=PATH` of `--output`: a format of `F` and a path (`-`: standard output).
+pub(crate) fn parse_format_path<F: ValueEnum>(
+    s: &str,
+    formats: &str,
+) -> Result<(F, PathBuf), String> {
     let (format, path) = s
         .split_once('=')
         .ok_or_else(|| format!("{s:?}: expected FORMAT=PATH, e.g. sarif=audit.sarif"))?;
-    let format = <AuditFormat as ValueEnum>::from_str(format, false)
-        .map_err(|_| format!("{format:?}: not a format (table, json, sarif or markdown)"))?;
+    let format =
+        F::from_str(format, false).map_err(|_| format!("{format:?}: not a format ({formats})"))?;
     if path.is_empty() {
         return Err(format!("{s:?}: no path (`-` for standard output)"));
     }
@@ -527,14 +535,16 @@ impl Clock {
 
 /// Where each format goes: every `--output FORMAT=PATH` (at most one on standard output, no path
 /// twice, each file checked as peerscope checks every file it writes), else `--format` on
-/// standard output. `reserved`: a file the command writes besides (`--write-baseline`).
-pub(crate) fn outputs(
-    format: AuditFormat,
-    asked: &[(AuditFormat, PathBuf)],
+/// `default_path` (standard output when `None`). `reserved`: a file the command writes besides
+/// (`--write-baseline`).
+pub(crate) fn outputs<F: Copy>(
+    format: F,
+    asked: &[(F, PathBuf)],
+    default_path: Option<&std::path::Path>,
     reserved: Option<&std::path::Path>,
-) -> anyhow::Result<Vec<(AuditFormat, crate::output::Output)>> {
+) -> anyhow::Result<Vec<(F, crate::output::Output)>> {
     if asked.is_empty() {
-        return Ok(vec![(format, crate::output::Output::Stdout)]);
+        return Ok(vec![(format, crate::output::Output::new(default_path)?)]);
     }
     let mut seen: std::collections::BTreeSet<PathBuf> =
         reserved.map(|p| p.to_path_buf()).into_iter().collect();
