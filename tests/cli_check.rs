@@ -138,3 +138,26 @@ fn check_empty_folder_exits_2() {
     );
     assert!(out.stdout.is_empty(), "{}", out.stdout);
 }
+
+/// Shell completions and the manual page come from the command-line definition: every command
+/// and the repeatable `--output` are in them.
+#[test]
+fn completions_and_man_page_are_generated_from_the_cli() {
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let out = TestCommand::new(["completions", shell]).run();
+        assert_eq!(out.code, 0, "{shell}: {}", out.stderr);
+        for word in ["audit", "what-if", "graph", "output", "fail-on"] {
+            assert!(out.stdout.contains(word), "{shell}: no {word}");
+        }
+    }
+    let man = TestCommand::new(["man"]).run();
+    assert_eq!(man.code, 0, "{}", man.stderr);
+    assert!(
+        man.stdout.contains(".TH peerscope 1"),
+        "{}",
+        &man.stdout[..200.min(man.stdout.len())]
+    );
+    for word in ["audit", "what\\-if", "snapshot"] {
+        assert!(man.stdout.contains(word), "man page: no {word}");
+    }
+}

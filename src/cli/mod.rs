@@ -55,6 +55,17 @@ pub enum Command {
     WhatIf(WhatIfArgs),
     /// Draw the peerings, coloured by the audit: HTML, SVG, DOT or Mermaid.
     Graph(GraphArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff), generated from this command line.
+    Man,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, clap::Args)]
@@ -495,6 +506,17 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Diff(args) => diff::run_diff(&args),
         Command::WhatIf(args) => diff::run_what_if(&args),
         Command::Graph(args) => graph::run(&args),
+        Command::Completions(args) => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(args.shell, &mut cmd, "peerscope", &mut std::io::stdout());
+            Ok(ExitCode::from(exit::OK))
+        }
+        Command::Man => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut page)?;
+            std::io::Write::write_all(&mut std::io::stdout().lock(), &page)?;
+            Ok(ExitCode::from(exit::OK))
+        }
     }
 }
 
