@@ -272,6 +272,29 @@ pub fn route<'m>(
 
 /// Does a subnet's NACL allow a packet? `None` port for protocols without ports. Returns the
 /// deciding rule's description for the path.
+/// A subnet's NACL on the forward path (egress at the source subnet, ingress at the
+/// destination's), pushed as a hop; whether it lets the packet through.
+fn nacl_hop(
+    model: &Model,
+    subnet: &SubnetId,
+    direction: Direction,
+    peer: IpAddr,
+    proto: u8,
+    port: Option<u16>,
+    path: &mut Vec<Hop>,
+) -> bool {
+    let egress = direction == Direction::Egress;
+    let (object, decision) = nacl_decides(model, subnet, egress, peer, proto, port);
+    let ok = decision.allows();
+    let kind = if egress {
+        HopKind::SourceNacl
+    } else {
+        HopKind::DestinationNacl
+    };
+    path.push(hop(kind, object, Detail::Nacl(direction, decision), ok));
+    ok
+}
+
 fn nacl_decides(
     model: &Model,
     subnet: &SubnetId,
@@ -652,26 +675,26 @@ fn evaluate(model: &Model, flow: &Flow, layer: Layer) -> Result<Explanation, Exp
         }
     }
     if crosses {
-        let (object, decision) = nacl_decides(model, &ss.id, true, dst, proto, port);
-        let ok = decision.allows();
-        path.push(hop(
-            HopKind::SourceNacl,
-            object,
-            Detail::Nacl(Direction::Egress, decision),
-            ok,
-        ));
-        if !ok {
+        if !nacl_hop(
+            model,
+            &ss.id,
+            Direction::Egress,
+            dst,
+            proto,
+            port,
+            &mut path,
+        ) {
             return Ok(dropped(Reason::NaclEgress, path));
         }
-        let (object, decision) = nacl_decides(model, &sd.id, false, src, proto, port);
-        let ok = decision.allows();
-        path.push(hop(
-            HopKind::DestinationNacl,
-            object,
-            Detail::Nacl(Direction::Ingress, decision),
-            ok,
-        ));
-        if !ok {
+        if !nacl_hop(
+            model,
+            &sd.id,
+            Direction::Ingress,
+            src,
+            proto,
+            port,
+            &mut path,
+        ) {
             return Ok(dropped(Reason::NaclIngress, path));
         }
     }
@@ -859,15 +882,15 @@ fn unseen_candidate(
         Ok(e) => e,
         Err(()) => return dropped(Reason::NoEni, path),
     };
-    let (object, decision) = nacl_decides(model, &sd.id, false, src, proto, port);
-    let ok = decision.allows();
-    path.push(hop(
-        HopKind::DestinationNacl,
-        object,
-        Detail::Nacl(Direction::Ingress, decision),
-        ok,
-    ));
-    if !ok {
+    if !nacl_hop(
+        model,
+        &sd.id,
+        Direction::Ingress,
+        src,
+        proto,
+        port,
+        &mut path,
+    ) {
         return dropped(Reason::NaclIngress, path);
     }
     if let Some(de) = dst_eni {
